@@ -1,0 +1,81 @@
+"""The 1022 call-centre web application: ``create_app`` binds everything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Connects to nothing and migrates nothing: that is the CLI's job."""
+    app = Flask(__name__, instance_path=None)
+    app.config.from_object(config or Config)
+    if overrides:
+        app.config.update(overrides)
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    app.json.ensure_ascii = False  # UTF-8 end to end: "Môi trường", not "M\u00f4i"
+    app.json.sort_keys = False
+    _prepare_redis_url(app)
+
+    from . import models  # noqa: F401  (register the mappers before anything queries)
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage_uri(app.config["REDIS_URL"]))
+    limiter.init_app(app)
+
+    from .api import register_api
+    from .auth import register_auth
+    from .cli import register_cli
+    from .errors import register_error_handlers
+    from .health import bp as health_bp
+    from .metrics import register_metrics
+    from .public_pages import bp as public_pages_bp
+
+    register_auth(app)
+    register_api(app)
+    register_error_handlers(app)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(public_pages_bp)
+    register_metrics(app)
+    register_cli(app)
+    return app
+
+
+def _prepare_redis_url(app: Flask) -> None:
+    """Without REDIS_URL, point at the embedded server's socket (started on first use)."""
+    if not app.config.get("REDIS_URL"):
+        socket = Path(app.config["INSTANCE_DIR"]) / "redis.sock"
+        app.config["REDIS_URL"] = f"unix://{socket}"
+        app.config["REDIS_EMBEDDED"] = True
+
+        @app.before_request
+        def _ensure_embedded_redis() -> None:
+            if not app.extensions.get("embedded_redis_ready"):
+                from .embedded_redis import ensure_embedded_redis
+
+                ensure_embedded_redis(app.config["INSTANCE_DIR"])
+                app.extensions["embedded_redis_ready"] = True
+
+
+def _limiter_storage_uri(redis_url: str) -> str:
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+def _select_locale() -> str:
+    from flask import request
+
+    lang = request.args.get("lang") or request.cookies.get("lang")
+    if lang in ("vi", "en"):
+        return lang
+    return request.accept_languages.best_match(["vi", "en"]) or "vi"

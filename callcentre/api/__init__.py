@@ -1,0 +1,18 @@
+"""The JSON API under /api/v1 (flask-smorest: marshmallow + OpenAPI 3)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..extensions import api, csrf
+
+
+def register_api(app: Flask) -> None:
+    from . import calls, catalog, contacts, public, tickets
+
+    api.init_app(app)
+    for module in (tickets, calls, contacts, catalog, public):
+        # Bearer-token callers carry no cookie to forge; session callers get
+        # CSRF checked in auth.authenticated_user().
+        csrf.exempt(module.blp)
+        api.register_blueprint(module.blp)

@@ -1,0 +1,77 @@
+"""Hotline calls: log, update, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..auth import INTAKE, authenticated_user, roles_required
+from ..errors import ApiError
+from ..extensions import db
+from ..idempotency import check_replay, commit_response
+from ..models import Call, User
+from ..phone import InvalidPhone, to_e164
+from ..schemas.call import CallCreate, CallOut, CallQuery, CallUpdate
+from ..schemas.common import page_envelope
+from ..services.calls import log_call, update_call
+from .pagination import envelope, paginate
+
+blp = Blueprint("calls", __name__, url_prefix="/api/v1/calls", description="Hotline calls")
+CallPage = page_envelope(CallOut, "CallPage")
+CALL_READERS = INTAKE
+
+
+@blp.route("", methods=["POST"])
+@roles_required(*INTAKE)
+@blp.arguments(CallCreate)
+@blp.response(201, CallOut)
+def create(data: dict[str, Any]):
+    """Log a call (the operator is the caller of this endpoint)."""
+    replay = check_replay()
+    if replay is not None:
+        return replay
+    call = log_call(data, authenticated_user())
+    return commit_response(CallOut().dump(call), 201)
+
+
+@blp.route("/<int:call_id>", methods=["PATCH"])
+@roles_required(*INTAKE)
+@blp.arguments(CallUpdate)
+@blp.response(200, CallOut)
+def patch(data: dict[str, Any], call_id: int):
+    """Set the disposition, the end, notes, or link tickets."""
+    call = db.session.get(Call, call_id)
+    if call is None:
+        raise ApiError(404, "no such call")
+    update_call(call, data, authenticated_user())
+    return commit_response(CallOut().dump(call), 200)
+
+
+@blp.route("", methods=["GET"])
+@roles_required(*CALL_READERS)
+@blp.arguments(CallQuery, location="query")
+@blp.response(200, CallPage)
+def list_calls(query: dict[str, Any]):
+    """Calls, newest first."""
+    stmt = select(Call).options(joinedload(Call.operator), selectinload(Call.tickets))
+    if query.get("phone"):
+        try:
+            stmt = stmt.where(Call.from_number == to_e164(query["phone"]))
+        except InvalidPhone as exc:
+            raise ApiError(422, "invalid input", {"query": {"phone": [str(exc)]}}) from exc
+    if query.get("disposition"):
+        stmt = stmt.where(Call.disposition == query["disposition"])
+    if query.get("operator"):
+        stmt = stmt.where(Call.operator_id.in_(select(User.id).where(User.username == query["operator"])))
+    if query.get("unanswered"):
+        stmt = stmt.where(Call.answered_at.is_(None))
+    if query.get("started_from"):
+        stmt = stmt.where(Call.started_at >= query["started_from"])
+    if query.get("started_to"):
+        stmt = stmt.where(Call.started_at < query["started_to"])
+    stmt = stmt.order_by(Call.started_at.desc(), Call.id.desc())
+    items, total = paginate(stmt, query["page"], query["per_page"])
+    return envelope(CallOut(many=True).dump(items), query["page"], query["per_page"], total)

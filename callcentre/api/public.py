@@ -1,0 +1,81 @@
+"""What a citizen may see without logging in: status by receipt code, and its QR code.
+
+Never the citizen's name, phone or description. Rate-limited per client address.
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import current_app, send_file
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..errors import ApiError
+from ..extensions import db, limiter
+from ..models import Ticket
+from ..receipt import InvalidReceiptCode, normalize
+from ..schemas.ticket import PublicTicketOut
+
+blp = Blueprint("public", __name__, url_prefix="/api/v1/public", description="Public lookup (no login)")
+
+
+def _public_limit() -> str:
+    return current_app.config["RATELIMIT_PUBLIC"]
+
+
+def find_public_ticket(code: str) -> Ticket:
+    try:
+        canonical = normalize(code)
+    except InvalidReceiptCode as exc:
+        raise ApiError(422, "invalid receipt code", {"path": {"receipt_code": [str(exc)]}}) from exc
+    ticket = db.session.scalar(
+        select(Ticket).where(Ticket.receipt_code == canonical)
+        .options(joinedload(Ticket.category), joinedload(Ticket.department), selectinload(Ticket.events))
+    )
+    if ticket is None:
+        raise ApiError(404, "no ticket has this receipt code")
+    return ticket
+
+
+def lookup_url(code: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/t/{code}"
+
+
+@blp.route("/tickets/<string:receipt_code>", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.response(200, PublicTicketOut())
+def public_ticket(receipt_code: str):
+    """Status, category, public answer and dates of a case."""
+    return PublicTicketOut().dump(find_public_ticket(receipt_code))
+
+
+def _qr(receipt_code: str):
+    ticket = find_public_ticket(receipt_code)
+    return segno.make(lookup_url(ticket.receipt_code), error="m")
+
+
+@blp.route("/tickets/<string:receipt_code>/qr.png", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.doc(responses={"200": {"description": "PNG QR code of the lookup URL",
+                            "content": {"image/png": {}}}})
+def qr_png(receipt_code: str):
+    """QR code (PNG) encoding ``{PUBLIC_BASE_URL}/t/{receipt_code}``."""
+    buf = io.BytesIO()
+    _qr(receipt_code).save(buf, kind="png", scale=8, border=2)
+    buf.seek(0)
+    return send_file(buf, mimetype="image/png", download_name=f"{receipt_code}.png", max_age=3600)
+
+
+@blp.route("/tickets/<string:receipt_code>/qr.svg", methods=["GET"])
+@limiter.limit(_public_limit)
+@blp.doc(responses={"200": {"description": "SVG QR code of the lookup URL",
+                            "content": {"image/svg+xml": {}}}})
+def qr_svg(receipt_code: str):
+    """QR code (SVG) encoding ``{PUBLIC_BASE_URL}/t/{receipt_code}``."""
+    buf = io.BytesIO()
+    _qr(receipt_code).save(buf, kind="svg", scale=8, border=2, xmldecl=False)
+    buf.seek(0)
+    return send_file(buf, mimetype="image/svg+xml", download_name=f"{receipt_code}.svg", max_age=3600)

@@ -1,0 +1,57 @@
+"""``seed``: demo data, idempotent (run it as often as you like)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from .. import seed_data
+from ..extensions import db
+from ..geo import province_name
+from ..models import Category, Department, User
+from ..textnorm import search_key
+
+
+def seed_reference_data() -> None:
+    """Upsert departments and categories by code; does not commit."""
+    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    for code, name_vi, name_en, level, commune in seed_data.DEPARTMENTS:
+        dept = departments.get(code) or Department(code=code)
+        dept.name_vi, dept.name_en, dept.level, dept.commune_code = name_vi, name_en, level, commune
+        db.session.add(dept)
+        departments[code] = dept
+    db.session.flush()
+    categories = {c.code: c for c in db.session.scalars(select(Category))}
+    for code, name_vi, name_en, dept_code in seed_data.CATEGORIES:
+        cat = categories.get(code) or Category(code=code)
+        cat.name_vi, cat.name_en = name_vi, name_en
+        cat.search_text = search_key(f"{name_vi} {name_en} {code}")
+        cat.default_department = departments[dept_code]
+        db.session.add(cat)
+
+
+def seed_demo_users() -> None:
+    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    existing = set(db.session.scalars(select(User.username)))
+    for username, role, dept_code, full_name in seed_data.DEMO_USERS:
+        if username in existing:
+            continue  # never reset a password someone may have changed
+        user = User(username=username, role=role, full_name=full_name,
+                    department=departments[dept_code] if dept_code else None)
+        user.set_password(seed_data.DEMO_PASSWORD)
+        db.session.add(user)
+
+
+@click.command("seed")
+@click.option("--no-users", is_flag=True, help="reference data only, no demo accounts")
+@with_appcontext
+def seed_command(no_users: bool) -> None:
+    """Load the jurisdiction's departments, categories and one demo user per role."""
+    seed_reference_data()
+    if not no_users:
+        seed_demo_users()
+    db.session.commit()
+    click.echo(f"seeded {province_name()}: {len(seed_data.DEPARTMENTS)} departments, "
+               f"{len(seed_data.CATEGORIES)} categories"
+               + ("" if no_users else f", demo users (password {seed_data.DEMO_PASSWORD})"), err=True)

@@ -1,0 +1,57 @@
+"""Hotline calls, logged whether or not they become tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .contact import Contact
+from .types import UTCDateTime, utcnow
+
+
+class Disposition(StrEnum):
+    NEW_TICKET = "new_ticket"
+    ADDED_TO_TICKET = "added_to_ticket"
+    INFO_ONLY = "info_only"
+    ABANDONED = "abandoned"
+    PRANK = "prank"
+    VOICEMAIL = "voicemail"
+    CALLBACK_DONE = "callback_done"
+
+
+call_tickets = Table(
+    "call_tickets",
+    db.Model.metadata,
+    Column("call_id", ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Call(db.Model):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_call_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    direction: Mapped[str] = mapped_column(String(10), default="inbound")
+    from_number: Mapped[str] = mapped_column(String(20), index=True)
+    to_number: Mapped[str] = mapped_column(String(20), default="1022")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    disposition: Mapped[str | None] = mapped_column(String(20), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    contact: Mapped[Contact | None] = relationship()
+    operator: Mapped[User | None] = relationship()  # noqa: F821 - resolved by the registry
+    tickets: Mapped[list[Ticket]] = relationship(  # noqa: F821 - resolved by the registry
+        secondary=call_tickets, back_populates="calls"
+    )

@@ -1,0 +1,30 @@
+"""Citizens who call or report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class Contact(db.Model):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # E.164, parsed with `phonenumbers` (region VN); unique so a caller's
+    # history is one indexed lookup.
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5), default="vi")
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=True)
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def can_receive_sms(self) -> bool:
+        return self.sms_consent and self.sms_opted_out_at is None

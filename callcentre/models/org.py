@@ -1,0 +1,42 @@
+"""Departments and categories: routing data, never code."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    # "province" for sở/ngành, "commune" for UBND xã/phường.
+    level: Mapped[str] = mapped_column(String(20), default="province")
+    commune_code: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __repr__(self) -> str:
+        return f"<Department {self.code}>"
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    # Lower-case, diacritics stripped: "moi truong" finds "Môi trường".
+    search_text: Mapped[str] = mapped_column(String(500), default="")
+    default_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    default_department: Mapped[Department] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Category {self.code}>"

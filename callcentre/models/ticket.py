@@ -1,0 +1,110 @@
+"""Tickets (phản ánh, kiến nghị) and their append-only history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .contact import Contact
+from .org import Category, Department
+from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .call import Call
+    from .user import User
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    APP = "app"
+    WEB = "web"
+    ZALO = "zalo"
+    SMS = "sms"
+    WALK_IN = "walk_in"
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_department_status_created", "department_id", "status", "created_at"),
+        Index("ix_tickets_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_code: Mapped[str] = mapped_column(String(16), unique=True)
+    channel: Mapped[str] = mapped_column(String(10), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    priority: Mapped[str] = mapped_column(String(10), default=Priority.NORMAL)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    # The address as filed: administrative units change, a ticket keeps its own.
+    commune_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    address: Mapped[str | None] = mapped_column(String(500))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    public_answer: Mapped[str | None] = mapped_column(Text)
+    # Deadlines in UTC; computed in working time by the SLA engine.
+    accept_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolve_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optimistic concurrency: an UPDATE that lost a race matches no row.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    category: Mapped[Category] = relationship()
+    department: Mapped[Department | None] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", passive_deletes=True
+    )
+    calls: Mapped[list[Call]] = relationship(secondary="call_tickets", back_populates="tickets")
+
+
+class TicketEvent(db.Model):
+    """One change of a ticket: who, when, what, from which state to which, why."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # "system", "citizen", "sla" when no staff member acted.
+    actor_label: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Whether the citizen may see this event on the public timeline.
+    public: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+@event.listens_for(TicketEvent, "before_update")
+@event.listens_for(TicketEvent, "before_delete")
+def _history_is_append_only(mapper, connection, target: TicketEvent) -> None:
+    raise RuntimeError("ticket history is append-only")

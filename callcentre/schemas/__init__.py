@@ -1,0 +1,1 @@
+"""Marshmallow schemas: input validation and per-audience serialisation."""

