@@ -74,4 +74,4 @@ def list_calls(query: dict[str, Any]):
         stmt = stmt.where(Call.started_at < query["started_to"])
     stmt = stmt.order_by(Call.started_at.desc(), Call.id.desc())
     items, total = paginate(stmt, query["page"], query["per_page"])
-    return envelope(CallOut(many=True).dump(items), query["page"], query["per_page"], total)
+    return envelope(items, query["page"], query["per_page"], total)

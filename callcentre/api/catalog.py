@@ -44,7 +44,7 @@ def categories(query: dict[str, Any]):
     if query.get("q"):
         stmt = stmt.where(Category.search_text.contains(search_key(query["q"])))
     items, total = paginate(stmt, query["page"], query["per_page"])
-    return envelope(CategoryOut(many=True).dump(items), query["page"], query["per_page"], total)
+    return envelope(items, query["page"], query["per_page"], total)
 
 
 @blp.route("/departments", methods=["GET"])
@@ -63,4 +63,4 @@ def departments(query: dict[str, Any]):
         rows = [d for d in rows if key in search_key(f"{d.name_vi} {d.name_en} {d.code}")]
     page, per_page = query["page"], query["per_page"]
     items = rows[(page - 1) * per_page: page * per_page]
-    return envelope(DepartmentOut(many=True).dump(items), page, per_page, len(rows))
+    return envelope(items, page, per_page, len(rows))

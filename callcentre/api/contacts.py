@@ -19,7 +19,6 @@ from ..schemas.ticket import ContactOut, TicketSummaryOut
 
 blp = Blueprint("contacts", __name__, url_prefix="/api/v1/contacts", description="Callers")
 HISTORY_LIMIT = 50
-TICKET_FIELDS = ("id", "receipt_code", "status", "category", "department", "title", "created_at", "priority")
 
 
 class ContactQuery(Schema):
@@ -29,7 +28,7 @@ class ContactQuery(Schema):
 class ContactHistory(Schema):
     phone = fields.String()
     contact = fields.Nested(ContactOut, allow_none=True)
-    tickets = fields.List(fields.Nested(TicketSummaryOut(only=TICKET_FIELDS)))
+    tickets = fields.List(fields.Nested(TicketSummaryOut))
     calls = fields.List(fields.Nested(CallOut))
 
 

@@ -49,7 +49,7 @@ def lookup_url(code: str) -> str:
 @blp.response(200, PublicTicketOut())
 def public_ticket(receipt_code: str):
     """Status, category, public answer and dates of a case."""
-    return PublicTicketOut().dump(find_public_ticket(receipt_code))
+    return find_public_ticket(receipt_code)
 
 
 def _qr(receipt_code: str):

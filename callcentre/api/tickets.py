@@ -100,7 +100,7 @@ def list_tickets(query: dict[str, Any]):
     """Tickets, newest first, filtered and paginated (department staff: their department only)."""
     user = authenticated_user()
     items, total = paginate(_filtered(query, user), query["page"], query["per_page"])
-    return envelope(TicketSummaryOut(many=True).dump(items), query["page"], query["per_page"], total)
+    return envelope(items, query["page"], query["per_page"], total)
 
 
 @blp.route("/<int:ticket_id>")
@@ -109,4 +109,4 @@ def list_tickets(query: dict[str, Any]):
 def get_ticket(ticket_id: int):
     """One ticket with its full history."""
     user = authenticated_user()
-    return TicketDetailOut().dump(load_visible_ticket(ticket_id, user, detail=True))
+    return load_visible_ticket(ticket_id, user, detail=True)

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..models import Disposition
-from ..phone import InvalidPhone, to_e164
-from .common import PageQuery
+from .common import PageQuery, PhoneNumber, UTCDateTime
 
 DISPOSITIONS = [d.value for d in Disposition]
 
 
-def _aware(value: Any) -> None:
-    if value is not None and value.tzinfo is None:
-        raise ValidationError("give a timezone, e.g. 2026-11-23T08:00:00+07:00")
-
 
 class CallUpdate(Schema):
-    answered_at = fields.DateTime(allow_none=True, validate=_aware)
-    ended_at = fields.DateTime(allow_none=True, validate=_aware)
+    answered_at = UTCDateTime(allow_none=True)
+    ended_at = UTCDateTime(allow_none=True)
     disposition = fields.String(allow_none=True, validate=validate.OneOf(DISPOSITIONS))
     notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
     recording_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
@@ -30,17 +25,10 @@ class CallUpdate(Schema):
 class CallCreate(CallUpdate):
     provider_call_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
     direction = fields.String(load_default="inbound", validate=validate.OneOf(["inbound", "outbound"]))
-    from_number = fields.String(required=True)
+    from_number = PhoneNumber(required=True)
     to_number = fields.String(load_default="1022", validate=validate.Length(max=20))
-    started_at = fields.DateTime(allow_none=True, validate=_aware)
+    started_at = UTCDateTime(allow_none=True)
 
-    @post_load
-    def _e164(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        try:
-            data["from_number"] = to_e164(data["from_number"])
-        except InvalidPhone as exc:
-            raise ValidationError(str(exc), field_name="from_number") from exc
-        return data
 
     @validates_schema
     def _order(self, data: dict[str, Any], **_: Any) -> None:
@@ -57,9 +45,9 @@ class CallOut(Schema):
     to_number = fields.String()
     contact_id = fields.Integer(allow_none=True)
     operator = fields.Function(lambda c: c.operator.username if c.operator else None)
-    started_at = fields.DateTime()
-    answered_at = fields.DateTime(allow_none=True)
-    ended_at = fields.DateTime(allow_none=True)
+    started_at = UTCDateTime()
+    answered_at = UTCDateTime(allow_none=True)
+    ended_at = UTCDateTime(allow_none=True)
     duration_seconds = fields.Integer(allow_none=True)
     disposition = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
@@ -72,5 +60,5 @@ class CallQuery(PageQuery):
     disposition = fields.String(validate=validate.OneOf(DISPOSITIONS))
     operator = fields.String(metadata={"description": "operator username"})
     unanswered = fields.Boolean(metadata={"description": "only calls never answered"})
-    started_from = fields.DateTime(validate=_aware)
-    started_to = fields.DateTime(validate=_aware)
+    started_from = UTCDateTime()
+    started_to = UTCDateTime()

@@ -44,3 +44,35 @@ def reject_blank(value: str) -> None:
 
 def strip_strings(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+
+
+class UTCDateTime(fields.AwareDateTime):
+    """ISO 8601 with a timezone in; UTC in the database and out (clients show local time)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("error_messages", {}).setdefault(
+            "invalid_awareness", "give a timezone, e.g. 2026-11-23T08:00:00+07:00")
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        from datetime import UTC
+
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        from datetime import UTC
+
+        return None if value is None else super()._serialize(value.astimezone(UTC), attr, obj, **kwargs)
+
+
+class PhoneNumber(fields.String):
+    """A phone number in any usual Vietnamese form, loaded as E.164."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        from ..phone import InvalidPhone, to_e164
+
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return to_e164(text)
+        except InvalidPhone as exc:
+            raise ValidationError(str(exc)) from exc
