@@ -21,7 +21,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.json.sort_keys = False
     _prepare_redis_url(app)
 
-    from . import models  # noqa: F401  (register the mappers before anything queries)
+    from . import after_commit, models  # noqa: F401  (mappers and session hooks)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)

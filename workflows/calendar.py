@@ -28,9 +28,7 @@ Interval = tuple[time, time]
 DayHours = tuple[Interval, ...]
 
 _OFFICE_DAY: DayHours = ((time(7, 0), time(11, 30)), (time(13, 30), time(17, 0)))
-DEFAULT_HOURS: Mapping[int, DayHours] = MappingProxyType(
-    {wd: _OFFICE_DAY if wd < 5 else () for wd in range(7)}
-)
+DEFAULT_HOURS: Mapping[int, DayHours] = MappingProxyType({wd: _OFFICE_DAY if wd < 5 else () for wd in range(7)})
 # Longest run of consecutive days without working time before we give up
 # (a misconfigured calendar would otherwise loop forever).
 MAX_CLOSED_DAYS = 3660

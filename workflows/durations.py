@@ -38,9 +38,7 @@ def parse_duration_parts(text: str) -> tuple[int, timedelta]:
     if raw.startswith("-"):
         raise ValueError(f"negative durations are not allowed: {text!r}")
     if _CALENDAR_UNITS.match(raw):
-        raise ValueError(
-            f"years and months are not supported in durations (ambiguous length): {text!r}"
-        )
+        raise ValueError(f"years and months are not supported in durations (ambiguous length): {text!r}")
     if m := _WEEKS.fullmatch(raw):
         days, rest = int(m["weeks"]) * 7, timedelta(0)
     elif (m := _DAY_TIME.fullmatch(raw)) and raw not in ("P", "PT"):
@@ -56,9 +54,7 @@ def parse_duration_parts(text: str) -> tuple[int, timedelta]:
         except OverflowError as exc:
             raise ValueError(f"duration out of range: {text!r}") from exc
     else:
-        raise ValueError(
-            f"invalid ISO 8601 duration {text!r}; expected PnDTnHnMnS or PnW, e.g. 'P1DT2H'"
-        )
+        raise ValueError(f"invalid ISO 8601 duration {text!r}; expected PnDTnHnMnS or PnW, e.g. 'P1DT2H'")
     if days == 0 and rest == timedelta(0):
         raise ValueError(f"duration must be positive: {text!r}")
     return days, rest

@@ -4,12 +4,15 @@ from .call import Call, Disposition, call_tickets
 from .contact import Contact
 from .idempotency import IdempotencyKey
 from .org import Category, Department
+from .sla import CalendarException, SlaAlert, SlaClock, SlaPolicy, WorkCalendar
 from .ticket import Channel, Priority, Ticket, TicketEvent
 from .types import UTCDateTime, utcnow
 from .user import DEPARTMENT_ROLES, ApiToken, Role, User, hash_token
+from .workflow import ExtensionRequest, Notification
 
 __all__ = [
-    "DEPARTMENT_ROLES", "ApiToken", "Call", "Category", "Channel", "Contact", "Department",
-    "Disposition", "IdempotencyKey", "Priority", "Role", "Ticket", "TicketEvent", "UTCDateTime",
-    "User", "call_tickets", "hash_token", "utcnow",
+    "DEPARTMENT_ROLES", "ApiToken", "CalendarException", "Call", "Category", "Channel", "Contact",
+    "Department", "Disposition", "ExtensionRequest", "IdempotencyKey", "Notification", "Priority", "Role",
+    "SlaAlert", "SlaClock", "SlaPolicy", "Ticket", "TicketEvent", "UTCDateTime", "User", "WorkCalendar",
+    "call_tickets", "hash_token", "utcnow",
 ]

@@ -16,6 +16,7 @@ from .types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from .call import Call
+    from .sla import SlaClock
     from .user import User
 
 
@@ -62,7 +63,10 @@ class Ticket(db.Model):
     accept_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolve_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Optimistic concurrency: an UPDATE that lost a race matches no row.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -79,6 +83,8 @@ class Ticket(db.Model):
         back_populates="ticket", order_by="TicketEvent.id", passive_deletes=True
     )
     calls: Mapped[list[Call]] = relationship(secondary="call_tickets", back_populates="tickets")
+    duplicate_of: Mapped[Ticket | None] = relationship(remote_side="Ticket.id")
+    clocks: Mapped[list[SlaClock]] = relationship(order_by="SlaClock.kind", viewonly=True)
 
 
 class TicketEvent(db.Model):

@@ -180,8 +180,7 @@ def test_custom_hours_and_dst_zone() -> None:
     assert evening.standard_day == 6 * H
     assert evening.add_working_time(vn(2025, 3, 15, 23), 2 * H) == vn(2025, 3, 22, 19)
     # Paris springs forward on Sun 30 March 2025; Mon 09:00 CEST is 07:00 UTC.
-    paris = WorkingCalendar("paris", tz="Europe/Paris", hours={0: ((time(9), time(17)),)},
-                            holidays_country=None)
+    paris = WorkingCalendar("paris", tz="Europe/Paris", hours={0: ((time(9), time(17)),)}, holidays_country=None)
     start = datetime(2025, 3, 24, 16, tzinfo=ZoneInfo("Europe/Paris"))
     assert paris.add_working_time(start, 2 * H) == datetime(2025, 3, 31, 8, tzinfo=UTC)
 
@@ -192,8 +191,7 @@ def test_invalid_calendars_and_no_working_time() -> None:
     with pytest.raises(ValueError):
         WorkingCalendar("empty", hours={})
     mondays = {date(2025, 1, 6) + timedelta(weeks=w) for w in range(600)}
-    closed = WorkingCalendar("closed", hours={0: ((time(8), time(9)),)}, days_off=mondays,
-                             holidays_country=None)
+    closed = WorkingCalendar("closed", hours={0: ((time(8), time(9)),)}, days_off=mondays, holidays_country=None)
     with pytest.raises(ValueError, match="no working time"):
         closed.add_working_time(vn(2025, 1, 1), H)
 
@@ -204,10 +202,10 @@ def test_calendar_is_hashable_and_comparable() -> None:
 
 
 # ----- properties -------------------------------------------------------------
-ZONES = st.sampled_from([UTC, ICT, timezone(timedelta(hours=-5, minutes=-30)),
-                         ZoneInfo("Asia/Ho_Chi_Minh"), ZoneInfo("Europe/Paris")])
-STARTS = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31),
-                      timezones=ZONES)
+ZONES = st.sampled_from(
+    [UTC, ICT, timezone(timedelta(hours=-5, minutes=-30)), ZoneInfo("Asia/Ho_Chi_Minh"), ZoneInfo("Europe/Paris")]
+)
+STARTS = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31), timezones=ZONES)
 DURATIONS = st.timedeltas(min_value=timedelta(0), max_value=30 * 8 * H)
 PROPS = settings(max_examples=200, deadline=None)
 

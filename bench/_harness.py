@@ -1,0 +1,330 @@
+"""Load client and process plumbing for bench/intake.py.
+
+The client is deliberately cheap because it shares the machine's cores with the
+server and PostgreSQL: plain ``http.client`` over loopback, one connection per
+thread, request bodies and headers built before the clock starts.
+"""
+
+from __future__ import annotations
+
+import http.client
+import math
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"  # everything the bench starts or targets is on loopback
+
+
+@dataclass(frozen=True)
+class Req:
+    """One prepared POST: body bytes and headers, ready to send."""
+
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class PhaseResult:
+    """What one load phase measured against one server."""
+
+    server: str
+    mode: str  # "warmup", "closed" or "open"
+    planned: int  # requests the phase meant to send
+    started: int = 0  # requests actually sent
+    ok: int = 0  # 201 answers
+    errors: Counter[str] = field(default_factory=Counter)  # "HTTP 500", "TimeoutError", "not sent", ...
+    latencies_ms: list[float] = field(default_factory=list)  # every answered request (any status)
+    elapsed_s: float = 0.0  # first send (or first scheduled send) to last answer
+    client_cpu_s: float = 0.0  # CPU the load client itself burned (user + sys, all threads)
+    connects: int = 0  # TCP connections opened (gunicorn sync workers close after each answer)
+    concurrency: int = 0  # client threads
+    target_rate: float | None = None  # open loop only
+    duration_s: float | None = None  # open loop only
+    send_lag_ms: list[float] = field(default_factory=list)  # open loop: actual - scheduled send time
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def rate(self) -> float:
+        """201 answers per second of wall time."""
+        return self.ok / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        lat = sorted(self.latencies_ms)
+        lag = sorted(self.send_lag_ms)
+        out: dict[str, Any] = {
+            "server": self.server,
+            "mode": self.mode,
+            "concurrency": self.concurrency,
+            "planned": self.planned,
+            "sent": self.started,
+            "created_201": self.ok,
+            "errors": self.error_count,
+            "error_kinds": dict(self.errors),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "tickets_per_s": round(self.rate, 1),
+            "latency_ms": {
+                name: round(percentile(lat, q), 2)
+                for name, q in (("p50", 50), ("p90", 90), ("p99", 99), ("p99_9", 99.9), ("max", 100))
+            },
+            "client_cpu_s": round(self.client_cpu_s, 2),
+            "tcp_connects": self.connects,
+        }
+        if self.target_rate is not None:
+            out["target_rate"] = self.target_rate
+            out["duration_s"] = self.duration_s
+            out["send_lag_ms"] = {"p99": round(percentile(lag, 99), 2), "max": round(percentile(lag, 100), 2)}
+        return out
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values (NaN when empty)."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+class _Client:
+    """One keep-alive connection per thread; reconnects whenever the server closed it."""
+
+    def __init__(self, port: int, path: str, timeout: float) -> None:
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+        self.path = path
+        self.connects = 0
+
+    def post(self, req: Req) -> tuple[int | None, str | None]:
+        """(status, None) for an answer, (None, error kind) for a failure."""
+        try:
+            if self.conn.sock is None:
+                self.connects += 1
+            self.conn.request("POST", self.path, req.body, req.headers)
+            resp = self.conn.getresponse()
+            resp.read()
+            if resp.will_close:
+                self.conn.close()
+            return resp.status, None
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            return None, type(exc).__name__
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _record(result: PhaseResult, lock: threading.Lock, status: int | None, err: str | None,
+            latency_ms: float) -> None:
+    with lock:
+        if status is None:
+            result.errors[err or "error"] += 1
+            return
+        result.latencies_ms.append(latency_ms)
+        if status == 201:
+            result.ok += 1
+        else:
+            result.errors[f"HTTP {status}"] += 1
+
+
+def closed_loop(server: str, mode: str, port: int, path: str, reqs: Sequence[Req], concurrency: int,
+                time_limit: float, timeout: float) -> PhaseResult:
+    """``concurrency`` threads send ``reqs`` back to back; stop early at ``time_limit`` seconds."""
+    result = PhaseResult(server=server, mode=mode, planned=len(reqs), concurrency=concurrency)
+    lock = threading.Lock()
+    next_index = iter(range(len(reqs)))
+    last_done = [0.0]
+    start = time.perf_counter()
+    deadline = start + time_limit
+
+    def worker() -> None:
+        client = _Client(port, path, timeout)
+        try:
+            while time.perf_counter() < deadline:
+                with lock:
+                    i = next(next_index, None)
+                    if i is None:
+                        return
+                    result.started += 1
+                t0 = time.perf_counter()
+                status, err = client.post(reqs[i])
+                t1 = time.perf_counter()
+                _record(result, lock, status, err, (t1 - t0) * 1000)
+                with lock:
+                    last_done[0] = max(last_done[0], t1)
+        finally:
+            client.close()
+            with lock:
+                result.connects += client.connects
+
+    cpu0 = _cpu()
+    _run_threads(worker, concurrency, join_by=deadline + timeout + 5)
+    result.client_cpu_s = _cpu() - cpu0
+    result.elapsed_s = (last_done[0] or time.perf_counter()) - start
+    not_sent = result.planned - result.started
+    if not_sent:
+        result.errors["not sent (time limit)"] += not_sent
+    return result
+
+
+def open_loop(server: str, port: int, path: str, reqs: Sequence[Req], rate: float, threads: int,
+              grace: float, timeout: float) -> PhaseResult:
+    """Send ``reqs`` at a fixed ``rate`` by schedule: request i is due at t0 + i/rate.
+
+    Latency is measured from the *scheduled* send time, so a stalled server (or a
+    client with no free thread) shows up as latency instead of silently lowering
+    the offered load (no coordinated omission). Requests not sent within
+    ``grace`` seconds after the schedule ends count as errors.
+    """
+    duration = len(reqs) / rate
+    result = PhaseResult(server=server, mode="open", planned=len(reqs), concurrency=threads,
+                         target_rate=rate, duration_s=round(duration, 3))
+    lock = threading.Lock()
+    next_index = iter(range(len(reqs)))
+    last_done = [0.0]
+    t_start = time.perf_counter() + 0.1  # let every thread get going first
+    hard_deadline = t_start + duration + grace
+
+    def worker() -> None:
+        client = _Client(port, path, timeout)
+        try:
+            while True:
+                with lock:
+                    i = next(next_index, None)
+                if i is None:
+                    return
+                scheduled = t_start + i / rate
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                sent = time.perf_counter()
+                if sent > hard_deadline:
+                    with lock:
+                        result.errors["not sent (client behind schedule)"] += 1
+                    continue
+                with lock:
+                    result.started += 1
+                    result.send_lag_ms.append((sent - scheduled) * 1000)
+                status, err = client.post(reqs[i])
+                done = time.perf_counter()
+                _record(result, lock, status, err, (done - scheduled) * 1000)
+                with lock:
+                    last_done[0] = max(last_done[0], done)
+        finally:
+            client.close()
+            with lock:
+                result.connects += client.connects
+
+    cpu0 = _cpu()
+    _run_threads(worker, threads, join_by=hard_deadline + timeout + 5)
+    result.client_cpu_s = _cpu() - cpu0
+    result.elapsed_s = max(last_done[0], t_start + duration) - t_start
+    return result
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _run_threads(target: Any, n: int, join_by: float) -> None:
+    """Run ``n`` daemon threads and wait for them, never past ``join_by`` (perf_counter)."""
+    threads = [threading.Thread(target=target, daemon=True, name=f"load-{k}") for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.0, join_by - time.perf_counter()))
+    if any(t.is_alive() for t in threads):
+        raise RuntimeError("load threads still running after the hard time limit")
+
+
+# ---------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def get(port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+class Server:
+    """A gunicorn started in its own process group, stopped (group-wide) on exit."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], cwd: Path, log_path: Path,
+                 port: int) -> None:
+        self.name, self.argv, self.env, self.cwd = name, argv, env, cwd
+        self.log_path, self.port = log_path, port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_ready(self, path: str, timeout: float = 60.0) -> None:
+        """Poll ``path`` until it answers 200; fail fast if gunicorn died."""
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name}: gunicorn exited with {self.proc.returncode}\n{self.log_tail()}")
+            try:
+                status, body = get(self.port, path)
+                if status == 200:
+                    return
+                last = f"HTTP {status}: {body[:200]!r}"
+            except OSError as exc:
+                last = type(exc).__name__
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name}: {path} not ready after {timeout:.0f}s ({last})\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM the process group (graceful), SIGKILL it if still there after ``timeout``."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._kill_group(signal.SIGKILL)  # stray workers of a dead master, if any
+            return
+        self._kill_group(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._kill_group(signal.SIGKILL)
+            self.proc.wait(5)
+        self._kill_group(signal.SIGKILL)
+
+    def _kill_group(self, sig: signal.Signals) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)  # start_new_session: the group id is the master's pid
+        except ProcessLookupError:
+            pass
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""

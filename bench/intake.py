@@ -1,0 +1,342 @@
+"""Intake benchmark: POST /api/v1/tickets against a one-insert Flask baseline.
+
+    .venv/bin/python bench/intake.py [--tickets N] [--concurrency C] [--rate R] [--workers W]
+
+Creates a scratch database ``cc_bench`` on the local PostgreSQL, migrates and
+seeds it, then runs the app and the baseline (bench/baseline_app.py) one after
+the other under the project's gunicorn.conf.py with the same WEB_CONCURRENCY,
+and measures each with a closed loop (max throughput) and an open loop (fixed
+rate, latency from the scheduled send time). Prints a table and PASS/FAIL
+against the targets, writes bench/results/intake-<timestamp>.json, drops the
+scratch database. Exit status 0 whatever the verdict; non-zero only if the
+benchmark could not run. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import platform
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from _harness import HOST, PhaseResult, Req, Server, closed_loop, free_port, open_loop
+from baseline_app import create_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+RESULTS_DIR = ROOT / "bench" / "results"
+DB_NAME = "cc_bench"
+PG_ADMIN = f"host={HOST} port=5432 user=postgres dbname=postgres"
+DATABASE_URL = f"postgresql+psycopg://postgres@{HOST}:5432/{DB_NAME}"
+REDIS_URL = f"redis://{HOST}:6379/14"
+APP_PATH = "/api/v1/tickets"
+BASELINE_PATH = "/tickets"
+
+# Targets (defined at the default rate of 200 tickets/s).
+P99_TARGET_MS = 50.0
+RATIO_TARGET = 0.40
+
+CATEGORIES = ["TN-MT", "DO-THI-VE-SINH", "GIAO-THONG-HT", "DIEN", "NUOC", "AN-NINH-TTATGT", "XAY-DUNG", "KHAC"]
+COMMUNES = [("28261", "Mỹ Tho"), ("28249", "Đạo Thạnh"), ("28273", "Mỹ Phong")]
+STREETS = ["Lê Lợi", "Hùng Vương", "Ấp Bắc", "Nguyễn Trãi", "Trưng Trắc", "Đinh Bộ Lĩnh", "Lý Thường Kiệt"]
+NAMES = ["Nguyễn Văn An", "Trần Thị Bích", "Lê Hoàng Phúc", "Phạm Thị Hồng", "Võ Minh Đức", "Huỳnh Thị Thu"]
+ISSUES = [
+    "Rác thải sinh hoạt tồn đọng nhiều ngày, bốc mùi hôi thối ảnh hưởng đến người dân xung quanh.",
+    "Đèn đường bị hư hỏng, khu vực tối om vào ban đêm, tiềm ẩn nguy cơ mất an toàn giao thông.",
+    "Mặt đường xuống cấp, xuất hiện nhiều ổ gà lớn, xe máy qua lại rất nguy hiểm khi trời mưa.",
+    "Nước sinh hoạt có màu vàng đục và mùi lạ từ sáng nay, đề nghị kiểm tra đường ống.",
+    "Cơ sở sản xuất xả nước thải chưa qua xử lý ra kênh, cá chết hàng loạt.",
+    "Công trình xây dựng lấn chiếm vỉa hè, vật liệu để bừa bãi dưới lòng đường.",
+    "Tiếng ồn từ quán karaoke kéo dài quá 23 giờ đêm, người dân không ngủ được.",
+    "Cây xanh nghiêng đổ sau cơn giông, đè lên dây điện trước nhà số {n}.",
+]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    cpu = multiprocessing.cpu_count()
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tickets", type=int, default=3000, help="closed loop: requests in total (default 3000)")
+    p.add_argument("--concurrency", type=int, default=16, help="closed loop: client threads (default 16)")
+    p.add_argument("--time-limit", type=float, default=60.0, help="closed loop: stop after this many s (60)")
+    p.add_argument("--rate", type=float, default=200.0, help="open loop: requests per second (default 200)")
+    p.add_argument("--duration", type=float, default=10.0, help="open loop: seconds (default 10)")
+    p.add_argument("--open-threads", type=int, default=64, help="open loop: client threads (default 64)")
+    p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", cpu * 2 + 1)),
+                   help="WEB_CONCURRENCY for both servers (default: as gunicorn.conf.py, 2*cores+1)")
+    p.add_argument("--warmup", type=int, default=200, help="warm-up requests per server (default 200)")
+    p.add_argument("--timeout", type=float, default=10.0, help="client socket timeout, s (default 10)")
+    p.add_argument("--only", choices=["app", "baseline"], help="measure one server only")
+    args = p.parse_args(argv)
+    if min(args.tickets, args.concurrency, args.open_threads, args.workers) < 1 or args.warmup < 0:
+        p.error("counts must be positive")
+    if not (0 < args.rate <= 5000 and 0 < args.duration <= 300 and 0 < args.time_limit <= 600):
+        p.error("rate must be in (0, 5000], duration in (0, 300] s, time limit in (0, 600] s")
+    return args
+
+
+def build_requests(count: int, token: str) -> list[Req]:
+    """Distinct, valid tickets: phone 0912000000+i, Vietnamese text, one Idempotency-Key each."""
+    reqs = []
+    for i in range(count):
+        code, ward = COMMUNES[i % len(COMMUNES)]
+        issue = ISSUES[i % len(ISSUES)].format(n=i % 300 + 1)
+        body = {
+            "channel": "app",
+            "category": CATEGORIES[i % len(CATEGORIES)],
+            "description": f"{issue}\nPhản ánh số {i} qua ứng dụng, kính đề nghị cơ quan chức năng xử lý sớm.",
+            "contact": {"phone": f"0{912000000 + i}", "name": NAMES[i % len(NAMES)]},
+            "location": {"commune_code": code,
+                         "address": f"{i % 200 + 1} đường {STREETS[i % len(STREETS)]}, phường {ward}"},
+        }
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Accept": "application/json",
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": str(uuid.uuid4()),
+        }
+        reqs.append(Req(json.dumps(body, ensure_ascii=False).encode(), headers))
+    return reqs
+
+
+# ---------------------------------------------------------------- database
+
+
+def admin_sql(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]  # fixed strings only
+
+
+def create_database() -> None:
+    admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    admin_sql(f"CREATE DATABASE {DB_NAME}")
+
+
+def drop_database() -> None:
+    admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+def count_rows(tables: list[str]) -> dict[str, int]:
+    with psycopg.connect(f"host={HOST} port=5432 user=postgres dbname={DB_NAME}", connect_timeout=5) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}  # type: ignore[index,arg-type]
+
+
+def server_version() -> str:
+    with psycopg.connect(PG_ADMIN, connect_timeout=5) as conn:
+        return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+
+
+def flask_cli(env: dict[str, str], *args: str) -> str:
+    """Run ``flask --app wsgi ARGS`` in the project; stdout, or RuntimeError with its stderr."""
+    proc = subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return proc.stdout
+
+
+# ---------------------------------------------------------------- one server
+
+
+def measure(name: str, argv: list[str], env: dict[str, str], ready_path: str, post_path: str,
+            reqs: list[Req], args: argparse.Namespace, log_path: Path) -> list[PhaseResult]:
+    """Start one gunicorn, warm it, run the closed then the open loop, stop it."""
+    port = free_port()
+    env = {**env, "GUNICORN_BIND": f"{HOST}:{port}"}
+    n_warm, n_closed = args.warmup, args.tickets
+    warm, closed, opened = reqs[:n_warm], reqs[n_warm:n_warm + n_closed], reqs[n_warm + n_closed:]
+    phases: list[PhaseResult] = []
+    print(f"\n[{name}] gunicorn on {HOST}:{port}, {args.workers} workers, log {log_path.relative_to(ROOT)}")
+    with Server(name, argv, env, ROOT, log_path, port) as server:
+        server.wait_ready(ready_path)
+        if warm:
+            w = closed_loop(name, "warmup", port, post_path, warm, args.concurrency, 30.0, args.timeout)
+            phases.append(w)
+            print(f"[{name}] warm-up: {w.ok}/{w.planned} created, errors {dict(w.errors) or 0}")
+            if w.ok == 0:
+                raise RuntimeError(f"{name}: no request succeeded during warm-up ({dict(w.errors)})\n"
+                                   f"{server.log_tail()}")
+        time.sleep(1.0)
+        c = closed_loop(name, "closed", port, post_path, closed, args.concurrency, args.time_limit, args.timeout)
+        phases.append(c)
+        print(f"[{name}] closed loop: {c.ok} created in {c.elapsed_s:.1f}s, errors {dict(c.errors) or 0}")
+        time.sleep(1.0)
+        o = open_loop(name, port, post_path, opened, args.rate, args.open_threads, 15.0, args.timeout)
+        phases.append(o)
+        print(f"[{name}] open loop: {o.ok} created in {o.elapsed_s:.1f}s, errors {dict(o.errors) or 0}")
+    return phases
+
+
+# ---------------------------------------------------------------- report
+
+
+def fmt(v: float | None, digits: int = 1) -> str:
+    return "-" if v is None or math.isnan(v) else f"{v:.{digits}f}"
+
+
+def print_table(results: list[PhaseResult]) -> None:
+    rows = [("server", "mode", "tickets/s", "p50 ms", "p99 ms", "errors")]
+    for r in results:
+        if r.mode == "warmup":
+            continue
+        s = r.summary()
+        mode = f"closed C={r.concurrency}" if r.mode == "closed" else f"open {r.target_rate:g}/s"
+        rows.append((r.server, mode, fmt(r.rate), fmt(s["latency_ms"]["p50"]), fmt(s["latency_ms"]["p99"]),
+                     str(r.error_count)))
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        cells = [cell.ljust(w) if k < 2 else cell.rjust(w) for k, (cell, w) in enumerate(zip(row, widths, strict=True))]
+        print(" | ".join(cells))
+        if n == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
+def verdicts(results: list[PhaseResult], rate: float) -> dict[str, Any]:
+    by = {(r.server, r.mode): r for r in results}
+    out: dict[str, Any] = {}
+    app_open = by.get(("app", "open"))
+    if app_open is not None:
+        p99 = app_open.summary()["latency_ms"]["p99"]
+        out["open_p99"] = {
+            "target": f"app p99 < {P99_TARGET_MS:g} ms at {rate:g} tickets/s with no errors",
+            "value_ms": p99, "errors": app_open.error_count,
+            "pass": bool(p99 < P99_TARGET_MS and app_open.error_count == 0),
+        }
+    app_closed, base_closed = by.get(("app", "closed")), by.get(("baseline", "closed"))
+    if app_closed is not None and base_closed is not None and base_closed.rate > 0:
+        ratio = app_closed.rate / base_closed.rate
+        out["throughput_ratio"] = {
+            "target": f"app closed-loop throughput >= {RATIO_TARGET:.0%} of baseline",
+            "value": round(ratio, 3), "pass": bool(ratio >= RATIO_TARGET),
+        }
+    return out
+
+
+# ---------------------------------------------------------------- main
+
+
+def _sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # unwind through the finally blocks: servers stopped, database dropped
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _sigterm)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    instance_dir = Path(tempfile.mkdtemp(prefix="cc-bench-"))
+    cpu = multiprocessing.cpu_count()
+    results: list[PhaseResult] = []
+    counts: dict[str, int] = {}
+    created_db = False
+    print(f"intake benchmark: {cpu} cores, {args.workers} gunicorn sync workers per server, "
+          f"client threads {args.concurrency} (closed) / {args.open_threads} (open).")
+    print("NOTE: the load client, gunicorn and PostgreSQL share this machine's cores; "
+          "absolute numbers include that contention, the app/baseline ratio is the portable figure.")
+    try:
+        env = {
+            **os.environ,
+            "DATABASE_URL": DATABASE_URL,
+            "REDIS_URL": REDIS_URL,
+            "SECRET_KEY": secrets.token_hex(32),
+            "INSTANCE_DIR": str(instance_dir),
+            "RATELIMIT_ENABLED": "0",
+            "WEB_CONCURRENCY": str(args.workers),
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # same (single-process) metrics mode for every run
+        create_database()
+        created_db = True
+        flask_cli(env, "db", "upgrade")
+        flask_cli(env, "seed")
+        token = flask_cli(env, "users", "token", "operator").strip()
+        if not token.startswith("cc_"):
+            raise RuntimeError(f"unexpected token output: {token[:20]!r}")
+        n_open = math.ceil(args.rate * args.duration)
+        reqs = build_requests(args.warmup + args.tickets + n_open, token)
+        gunicorn = [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")]
+
+        if args.only in (None, "app"):
+            app_phases = measure("app", [*gunicorn, "wsgi:app"], env, "/readyz", APP_PATH, reqs, args,
+                                 RESULTS_DIR / f"intake-{stamp}-app.log")
+            results += app_phases
+            # Every 201 must be exactly one ticket (with its first event and its idempotency record).
+            counts = count_rows(["tickets", "ticket_events", "idempotency_keys", "contacts"])
+            answered = sum(r.ok for r in app_phases)
+            same = counts["tickets"] == answered
+            print(f"[app] rows in tickets: {counts['tickets']}, 201 answers: {answered} -> "
+                  f"{'OK, nothing lost or duplicated' if same else 'MISMATCH'} "
+                  f"(ticket_events {counts['ticket_events']}, idempotency_keys {counts['idempotency_keys']}, "
+                  f"contacts {counts['contacts']})")
+            counts["answered_201"] = answered
+
+        if args.only in (None, "baseline"):
+            create_schema(DATABASE_URL)
+            base_env = {**env, "DATABASE_URL": DATABASE_URL}
+            results += measure("baseline", [*gunicorn, "--pythonpath", str(ROOT / "bench"), "baseline_app:app"],
+                               base_env, "/readyz", BASELINE_PATH, reqs, args,
+                               RESULTS_DIR / f"intake-{stamp}-baseline.log")
+
+        print(f"\nIntake benchmark ({cpu} cores shared by client, gunicorn x{args.workers} and PostgreSQL):\n")
+        print_table(results)
+        verdict = verdicts(results, args.rate)
+        print()
+        if "throughput_ratio" in verdict:
+            v = verdict["throughput_ratio"]
+            print(f"app/baseline throughput (closed loop): {v['value']:.2f}  "
+                  f"[{'PASS' if v['pass'] else 'FAIL'}: target >= {RATIO_TARGET:.2f}]")
+        if "open_p99" in verdict:
+            v = verdict["open_p99"]
+            print(f"app p99 at {args.rate:g}/s (open loop): {fmt(v['value_ms'])} ms, {v['errors']} errors  "
+                  f"[{'PASS' if v['pass'] else 'FAIL'}: target < {P99_TARGET_MS:g} ms, 0 errors]")
+        if counts:
+            ok = counts["tickets"] == counts["answered_201"]
+            print(f"ticket rows vs 201 answers: {counts['tickets']} / {counts['answered_201']}  "
+                  f"[{'OK' if ok else 'MISMATCH'}]")
+        for r in results:
+            if r.mode != "warmup" and r.elapsed_s > 0:
+                print(f"client CPU during {r.server}/{r.mode}: {r.client_cpu_s:.1f}s "
+                      f"({r.client_cpu_s / r.elapsed_s:.0%} of one core), {r.connects} TCP connects")
+
+        report = {
+            "timestamp": stamp,
+            "machine": {"cores": cpu, "python": platform.python_version(), "postgres": server_version(),
+                        "note": "client, servers and PostgreSQL share the machine"},
+            "config": dict(vars(args)),
+            "results": [r.summary() for r in results],
+            "row_counts": counts,
+            "verdicts": verdict,
+        }
+        out = RESULTS_DIR / f"intake-{stamp}.json"
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        print(f"\nresults: {out.relative_to(ROOT)}")
+        return 0
+    except KeyboardInterrupt:
+        print("\ninterrupted: servers stopped, cleaning up", file=sys.stderr)
+        return 130
+    except (RuntimeError, OSError, psycopg.Error, subprocess.SubprocessError) as exc:
+        print(f"\nbenchmark could not run: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if created_db:
+            try:
+                drop_database()
+            except psycopg.Error as exc:
+                print(f"could not drop database {DB_NAME}: {exc}", file=sys.stderr)
+        shutil.rmtree(instance_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The ticket workflow as one declared table, checked by one shared `transitions` Machine.
+
+Each trigger names the states it may fire from, where it goes, which roles
+may fire it, and which request fields it needs. Guards that depend on the
+ticket (a pending extension, the reopen window) are conditions on the
+machine. The Machine is built once at import; firing a trigger runs the
+library's Event against a small per-call model object, so no Machine is
+built per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from transitions import Machine
+
+from .states import Status
+
+OPERATOR = "operator"
+OFFICER = "department_officer"
+HEAD = "department_head"
+SUPERVISOR = "supervisor"
+ADMIN = "admin"
+DEPARTMENT = frozenset({OFFICER, HEAD})
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    name: str
+    sources: tuple[Status, ...]
+    dest: Status | None  # None: the status does not change (an internal transition)
+    roles: frozenset[str]
+    required: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    label_vi: str = ""
+    label_en: str = ""
+
+
+S = Status
+WORKING = (S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_CITIZEN)
+TRIGGERS: tuple[TriggerSpec, ...] = (
+    TriggerSpec("assign", (S.RECEIVED,), S.ASSIGNED, frozenset({OPERATOR, SUPERVISOR}),
+                label_vi="Chuyển xử lý", label_en="Assign"),
+    TriggerSpec("reassign", WORKING, S.ASSIGNED, frozenset({OPERATOR, SUPERVISOR}), ("department",),
+                label_vi="Chuyển đơn vị khác", label_en="Reassign"),
+    TriggerSpec("accept", (S.ASSIGNED,), S.IN_PROGRESS, DEPARTMENT,
+                label_vi="Tiếp nhận xử lý", label_en="Accept"),
+    TriggerSpec("return", (S.ASSIGNED, S.IN_PROGRESS), S.RECEIVED, DEPARTMENT, ("reason",),
+                label_vi="Trả lại (không thuộc thẩm quyền)", label_en="Return as not ours"),
+    TriggerSpec("request_info", (S.IN_PROGRESS,), S.AWAITING_CITIZEN, DEPARTMENT, ("note",),
+                label_vi="Yêu cầu bổ sung thông tin", label_en="Request information"),
+    TriggerSpec("info_received", (S.AWAITING_CITIZEN,), S.IN_PROGRESS, DEPARTMENT | {OPERATOR},
+                label_vi="Đã nhận thông tin bổ sung", label_en="Information received"),
+    TriggerSpec("request_extension", (S.IN_PROGRESS, S.AWAITING_CITIZEN), None, frozenset({HEAD}),
+                ("deadline", "reason"), ("no_pending_extension",),
+                label_vi="Xin gia hạn", label_en="Request extension"),
+    TriggerSpec("approve_extension", WORKING, None, frozenset({SUPERVISOR}), (), ("has_pending_extension",),
+                label_vi="Duyệt gia hạn", label_en="Approve extension"),
+    TriggerSpec("deny_extension", WORKING, None, frozenset({SUPERVISOR}), ("reason",), ("has_pending_extension",),
+                label_vi="Từ chối gia hạn", label_en="Deny extension"),
+    TriggerSpec("resolve", (S.IN_PROGRESS,), S.RESOLVED, DEPARTMENT, ("answer",),
+                label_vi="Trả lời công dân", label_en="Resolve"),
+    TriggerSpec("reopen", (S.RESOLVED, S.CLOSED), S.IN_PROGRESS, frozenset({OPERATOR, SUPERVISOR}), ("reason",),
+                ("may_reopen",), label_vi="Mở lại", label_en="Reopen"),
+    TriggerSpec("close", (S.RESOLVED,), S.CLOSED, frozenset({OPERATOR, SUPERVISOR}),
+                label_vi="Đóng", label_en="Close"),
+    TriggerSpec("reject", (S.RECEIVED, S.ASSIGNED), S.REJECTED, frozenset({OPERATOR, SUPERVISOR}), ("reason",),
+                label_vi="Không tiếp nhận", label_en="Reject"),
+    TriggerSpec("merge", (S.RECEIVED, S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_CITIZEN), S.DUPLICATE,
+                frozenset({OPERATOR, SUPERVISOR}), ("duplicate_of",),
+                label_vi="Gộp (trùng)", label_en="Merge as duplicate"),
+)
+BY_NAME: dict[str, TriggerSpec] = {t.name: t for t in TRIGGERS}
+# The system (SLA sweep) fires these without a user.
+SYSTEM_TRIGGERS = frozenset({"close"})
+
+
+@dataclass
+class TicketFacts:
+    """What the guards need to know about a ticket, its actor and the moment."""
+
+    status: str
+    role: str  # the actor's role, or "system"
+    own_department: bool  # the actor belongs to the ticket's department
+    now: datetime
+    pending_extension: bool = False
+    resolved_at: datetime | None = None
+    reopen_window: timedelta = timedelta(days=7)
+    refusal: str | None = field(default=None, repr=False)
+
+    # -- guards (conditions of the machine) --------------------------------
+    def no_pending_extension(self, _event=None) -> bool:
+        if self.pending_extension:
+            self.refusal = "an extension request is already waiting for a decision"
+        return not self.pending_extension
+
+    def has_pending_extension(self, _event=None) -> bool:
+        if not self.pending_extension:
+            self.refusal = "there is no pending extension request"
+        return self.pending_extension
+
+    def may_reopen(self, _event=None) -> bool:
+        if self.role in (SUPERVISOR, ADMIN):
+            return True
+        if self.resolved_at is not None and self.now - self.resolved_at <= self.reopen_window:
+            return True
+        self.refusal = f"the citizen's dispute window ({self.reopen_window.days} days) has passed; ask a supervisor"
+        return False
+
+
+def _build_machine() -> Machine:
+    machine = Machine(
+        model=None, states=[s.value for s in Status], initial=Status.RECEIVED.value,
+        auto_transitions=False, send_event=True, model_attribute="status",
+    )
+    for spec in TRIGGERS:
+        for source in spec.sources:
+            machine.add_transition(
+                spec.name, source.value, spec.dest.value if spec.dest else None,
+                conditions=list(spec.conditions),
+            )
+    return machine
+
+
+MACHINE = _build_machine()
+
+
+class WorkflowError(Exception):
+    """A refused trigger: ``status`` is 403 (not your role), 409 (not now) or 422 (bad request)."""
+
+    def __init__(self, status: int, message: str, field_name: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field_name
+
+
+def role_allows(spec: TriggerSpec, facts: TicketFacts) -> str | None:
+    """None if the actor may fire ``spec``; else the reason."""
+    if facts.role == "system":
+        return None if spec.name in SYSTEM_TRIGGERS else "the system may not fire this"
+    if facts.role == ADMIN:
+        return None
+    if facts.role not in spec.roles:
+        return f"role '{facts.role}' may not '{spec.name}'"
+    if facts.role in DEPARTMENT and not facts.own_department:
+        return "this ticket belongs to another department"
+    return None
+
+
+def check(trigger: str, facts: TicketFacts) -> TriggerSpec:
+    """Decide whether ``trigger`` may fire now; raise WorkflowError if not.
+
+    Runs the machine's Event on a throw-away model: the conditions are
+    evaluated exactly as `transitions` would, and the destination is set on
+    ``facts.status`` only if they pass.
+    """
+    spec = BY_NAME.get(trigger)
+    if spec is None:
+        raise WorkflowError(422, f"unknown trigger '{trigger}'", "trigger")
+    reason = role_allows(spec, facts)
+    if reason:
+        raise WorkflowError(403, reason)
+    if Status(facts.status) not in spec.sources:
+        raise WorkflowError(409, f"cannot '{trigger}' a ticket in status '{facts.status}'")
+    if not MACHINE.events[trigger].trigger(facts):
+        raise WorkflowError(409, facts.refusal or f"'{trigger}' is not possible now")
+    return spec
+
+
+def available(facts_for: Iterable[str], make_facts) -> list[TriggerSpec]:
+    """The triggers this actor could fire now (``make_facts()`` gives fresh facts per try)."""
+    out = []
+    for name in facts_for:
+        try:
+            check(name, make_facts())
+        except WorkflowError:
+            continue
+        out.append(BY_NAME[name])
+    return out
