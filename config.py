@@ -43,6 +43,14 @@ class Config:
     RATELIMIT_HEADERS_ENABLED: bool = True
     IDEMPOTENCY_TTL_HOURS: int = _env_int("IDEMPOTENCY_TTL_HOURS", 48)
     DEFAULT_TIMEZONE: str = "Asia/Ho_Chi_Minh"
+    # SLA defaults for categories without a policy (policies are data: PUT /api/v1/sla/policies).
+    SLA_DEFAULT_ACCEPT: str = _env("SLA_DEFAULT_ACCEPT", "P1D") or ""
+    SLA_DEFAULT_RESOLVE: str = _env("SLA_DEFAULT_RESOLVE", "P10D") or ""
+    SLA_DEFAULT_WARN_AT: float = float(_env("SLA_DEFAULT_WARN_AT", "0.75") or 0.75)
+    SLA_SWEEP_INTERVAL: int = _env_int("SLA_SWEEP_INTERVAL", 60)  # seconds between repair sweeps
+    SLA_TIMER_HORIZON: int = _env_int("SLA_TIMER_HORIZON", 3600)  # sweep re-creates timers this far ahead
+    REOPEN_WINDOW_DAYS: int = _env_int("REOPEN_WINDOW_DAYS", 7)  # citizen may dispute an answer this long
+    AUTO_CLOSE_AFTER_DAYS: int = _env_int("AUTO_CLOSE_AFTER_DAYS", 7)  # resolved -> closed if no dispute
     BABEL_DEFAULT_LOCALE: str = "vi"
     LANGUAGES: tuple[str, ...] = ("vi", "en")
 

@@ -50,6 +50,7 @@ class PhaseResult:
     target_rate: float | None = None  # open loop only
     duration_s: float | None = None  # open loop only
     send_lag_ms: list[float] = field(default_factory=list)  # open loop: actual - scheduled send time
+    timeline: list[tuple[float, float]] = field(default_factory=list)  # open loop: (scheduled s, latency ms)
 
     @property
     def error_count(self) -> int:
@@ -85,7 +86,17 @@ class PhaseResult:
             out["target_rate"] = self.target_rate
             out["duration_s"] = self.duration_s
             out["send_lag_ms"] = {"p99": round(percentile(lag, 99), 2), "max": round(percentile(lag, 100), 2)}
+            out["per_second"] = self.per_second()
         return out
+
+    def per_second(self) -> list[dict[str, float]]:
+        """Open loop: latency by second of the schedule, to tell a steady overload from a stall."""
+        buckets: dict[int, list[float]] = {}
+        for at, ms in self.timeline:
+            buckets.setdefault(int(at), []).append(ms)
+        return [{"second": sec, "answered": len(v), "p50_ms": round(percentile(v, 50), 1),
+                 "p99_ms": round(percentile(v, 99), 1), "max_ms": round(v[-1], 1)}
+                for sec, v in sorted((k, sorted(v)) for k, v in buckets.items())]
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -219,6 +230,8 @@ def open_loop(server: str, port: int, path: str, reqs: Sequence[Req], rate: floa
                 _record(result, lock, status, err, (done - scheduled) * 1000)
                 with lock:
                     last_done[0] = max(last_done[0], done)
+                    if status is not None:
+                        result.timeline.append((scheduled - t_start, (done - scheduled) * 1000))
         finally:
             client.close()
             with lock:

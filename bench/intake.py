@@ -266,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError(f"unexpected token output: {token[:20]!r}")
         n_open = math.ceil(args.rate * args.duration)
         reqs = build_requests(args.warmup + args.tickets + n_open, token)
-        gunicorn = [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")]
+        # --no-control-socket: gunicorn >= 25 otherwise binds $HOME/.gunicorn/gunicorn.ctl, a path shared
+        # with any other gunicorn of this user (a dev server running next to the bench).
+        gunicorn = [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--no-control-socket"]
 
         if args.only in (None, "app"):
             app_phases = measure("app", [*gunicorn, "wsgi:app"], env, "/readyz", APP_PATH, reqs, args,
@@ -314,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             "timestamp": stamp,
             "machine": {"cores": cpu, "python": platform.python_version(), "postgres": server_version(),
                         "note": "client, servers and PostgreSQL share the machine"},
-            "config": dict(vars(args)),
+            "config": {**vars(args), "gunicorn": " ".join(gunicorn[1:]), "redis_url": REDIS_URL},
             "results": [r.summary() for r in results],
             "row_counts": counts,
             "verdicts": verdict,

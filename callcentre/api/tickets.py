@@ -26,7 +26,8 @@ TicketList = page_envelope(TicketSummaryOut, "TicketPage")
 
 def load_visible_ticket(ticket_id: int, user: User, *, detail: bool = False) -> Ticket:
     """The ticket if this user may see it: 404 if missing, 403 if another department's."""
-    options = [joinedload(Ticket.category), joinedload(Ticket.department), joinedload(Ticket.contact)]
+    options = [joinedload(Ticket.category), joinedload(Ticket.department), joinedload(Ticket.contact),
+               selectinload(Ticket.clocks)]
     if detail:
         options += [selectinload(Ticket.events).joinedload(TicketEvent.actor), selectinload(Ticket.calls)]
     ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id).options(*options))
@@ -59,7 +60,8 @@ def create(data: dict[str, Any]):
 
 def _filtered(query: dict[str, Any], user: User) -> Select:
     stmt = select(Ticket).options(
-        joinedload(Ticket.category), joinedload(Ticket.department), joinedload(Ticket.contact)
+        joinedload(Ticket.category), joinedload(Ticket.department), joinedload(Ticket.contact),
+        selectinload(Ticket.clocks),
     )
     allowed = visible_department_ids(user)
     if allowed is not None:

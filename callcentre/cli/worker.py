@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import threading
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from ..jobs import make_worker
+from ..sla.ticker import start_ticker
 
 
 @click.command("worker")
 @click.option("--queue", "queues", multiple=True, help="queue names (default: the configured ones)")
 @click.option("--burst", is_flag=True, help="drain the queues and exit")
 @click.option("--name", default=None)
+@click.option("--no-sweep", is_flag=True, help="do not run the periodic SLA sweep ticker in this worker")
 @with_appcontext
-def worker_command(queues: tuple[str, ...], burst: bool, name: str | None) -> None:
-    """Run an RQ worker with its scheduler (scheduled timers fire through it)."""
+def worker_command(queues: tuple[str, ...], burst: bool, name: str | None, no_sweep: bool) -> None:
+    """Run an RQ worker with its scheduler (SLA timers fire through it) and the SLA sweep ticker."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     names = list(queues) or list(app.config["RQ_QUEUES"])
     worker = make_worker(app, names, name=name)
+    stop = threading.Event()
+    if not burst and not no_sweep:
+        start_ticker(app, stop)
     click.echo(f"worker {worker.name} on {names} via {app.config['REDIS_URL']}", err=True)
-    worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+    try:
+        worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+    finally:
+        stop.set()

@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
 
+from workflows.states import label
+
 from ..models import Channel, Priority
 from ..receipt import display
 from .common import CategoryRef, DepartmentRef, PageQuery, PhoneNumber, UTCDateTime, reject_blank, strip_strings
@@ -86,6 +88,33 @@ class PublicEventOut(Schema):
     created_at = UTCDateTime()
 
 
+def _sla(ticket: Any) -> list[dict[str, Any]]:
+    """Each clock with its deadline and the working time left now (negative once overdue)."""
+    from datetime import UTC, datetime
+
+    from workflows import sla as sla_rules
+
+    from ..sla.calendars import calendar_by_id
+    from ..sla.clocks import to_state
+
+    now = datetime.now(UTC)
+    out = []
+    for clock in ticket.clocks:
+        running = clock.stopped_at is None
+        left = sla_rules.remaining_at(to_state(clock), now, calendar_by_id(clock.calendar_id)) if running else None
+        out.append({
+            "kind": clock.kind,
+            "due_at": clock.due_at.astimezone(UTC).isoformat() if clock.due_at else None,
+            "warn_at": clock.warn_at.astimezone(UTC).isoformat() if clock.warn_at else None,
+            "running": running and clock.anchor_at is not None,
+            "paused": running and clock.anchor_at is None,
+            "remaining_seconds": round(left.total_seconds()) if left is not None else None,
+            "state": ("stopped" if not running else "breached" if clock.breached
+                      else "at_risk" if clock.warned else "on_time"),
+        })
+    return out
+
+
 def _location(ticket: Any) -> dict[str, Any]:
     return {"commune_code": ticket.commune_code, "address": ticket.address, "lat": ticket.lat, "lng": ticket.lng}
 
@@ -97,6 +126,7 @@ class TicketOut(Schema):
     receipt_code = fields.String()
     receipt_code_display = fields.Function(lambda t: display(t.receipt_code))
     status = fields.String()
+    status_label = fields.Function(lambda t: {"vi": label(t.status, "vi"), "en": label(t.status, "en")})
     channel = fields.String()
     priority = fields.String()
     category = fields.Nested(CategoryRef)
@@ -109,6 +139,8 @@ class TicketOut(Schema):
     accept_deadline = UTCDateTime(allow_none=True)
     resolve_deadline = UTCDateTime(allow_none=True)
     escalation_level = fields.Integer()
+    sla = fields.Function(_sla, metadata={"description": "SLA clocks: deadline, working time left, state"})
+    duplicate_of_id = fields.Integer(allow_none=True)
     resolved_at = UTCDateTime(allow_none=True)
     closed_at = UTCDateTime(allow_none=True)
     version = fields.Integer()
@@ -122,7 +154,7 @@ class TicketOut(Schema):
 
 
 LIST_FIELDS = (
-    "id", "receipt_code", "status", "channel", "priority", "category", "department", "title",
+    "id", "receipt_code", "status", "status_label", "sla", "channel", "priority", "category", "department", "title",
     "location", "contact", "accept_deadline", "resolve_deadline", "escalation_level",
     "created_at", "updated_at", "version",
 )
@@ -131,7 +163,7 @@ DETAIL_FIELDS = tuple(
 )
 # The citizen's view: no name, no phone, no description (it may quote personal data).
 PUBLIC_FIELDS = (
-    "receipt_code", "receipt_code_display", "status", "category", "department", "public_answer",
+    "receipt_code", "receipt_code_display", "status", "status_label", "category", "department", "public_answer",
     "created_at", "updated_at", "resolved_at", "closed_at", "resolve_deadline", "public_events",
 )
 

@@ -6,10 +6,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from workflows import sla
+
 from ..errors import field_error
 from ..extensions import db
 from ..models import Call, Category, Disposition, Ticket, TicketEvent, User
 from ..receipt import new_receipt_code
+from ..sla import clocks
 from .contacts import get_or_create_contact
 
 INITIAL_STATUS = "received"
@@ -82,4 +85,6 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
         )
     )
     db.session.flush()
+    # The resolve clock runs from receipt; the accept clock starts at assignment.
+    clocks.start(ticket, sla.RESOLVE, ticket.created_at)
     return ticket

@@ -1,0 +1,90 @@
+"""``/api/v1/tickets/{id}/transitions``: list and fire workflow triggers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows.definition import WorkflowError
+
+from ..auth import STAFF, authenticated_user, roles_required
+from ..errors import ApiError
+from ..extensions import db
+from ..idempotency import check_replay, commit_response
+from ..schemas.ticket import TicketDetailOut
+from ..services.workflow import allowed_triggers, fire, lock_ticket
+from .tickets import load_visible_ticket
+
+blp = Blueprint("transitions", __name__, url_prefix="/api/v1/tickets", description="Ticket workflow")
+
+
+class TransitionIn(Schema):
+    trigger = fields.String(required=True)
+    note = fields.String(allow_none=True)
+    department = fields.String(allow_none=True, metadata={"description": "assign / reassign: department code"})
+    answer = fields.String(allow_none=True, metadata={"description": "resolve: the public answer"})
+    reason = fields.String(allow_none=True, metadata={"description": "reject, return, reopen, deny_extension"})
+    deadline = fields.String(allow_none=True, metadata={"description": "request_extension: ISO 8601 with timezone"})
+    duplicate_of = fields.Integer(allow_none=True, metadata={"description": "merge: id of the surviving ticket"})
+    version = fields.Integer(allow_none=True, metadata={"description": "the version you saw; 409 if it changed"})
+
+
+class TriggerOut(Schema):
+    trigger = fields.String(attribute="name")
+    label_vi = fields.String()
+    label_en = fields.String()
+    requires = fields.List(fields.String(), attribute="required")
+    to_status = fields.Function(lambda s: s.dest.value if s.dest else None)
+
+
+class TransitionResult(Schema):
+    ticket = fields.Nested(TicketDetailOut)
+    event_id = fields.Integer()
+    allowed = fields.List(fields.Nested(TriggerOut))
+
+
+@blp.route("/<int:ticket_id>/transitions", methods=["GET"])
+@roles_required(*STAFF)
+@blp.response(200, TriggerOut(many=True))
+def list_triggers(ticket_id: int):
+    """The triggers this user may fire on this ticket now."""
+    user = authenticated_user()
+    return allowed_triggers(load_visible_ticket(ticket_id, user), user)
+
+
+@blp.route("/<int:ticket_id>/transitions", methods=["POST"])
+@roles_required(*STAFF)
+@blp.arguments(TransitionIn)
+@blp.response(200, TransitionResult)
+@blp.alt_response(403, description="not allowed for your role or department")
+@blp.alt_response(409, description="not possible in the ticket's state, or it changed meanwhile")
+def fire_trigger(data: dict[str, Any], ticket_id: int):
+    """Fire one trigger: the state change and its history event commit together, or nothing does."""
+    replay = check_replay()
+    if replay is not None:
+        return replay
+    user = authenticated_user()
+    load_visible_ticket(ticket_id, user)  # 404 / 403 before taking the lock
+    ticket = lock_ticket(ticket_id)
+    if ticket is None:
+        raise ApiError(404, "no such ticket")
+    expected = data.get("version")
+    if expected is None and request.headers.get("If-Match", "").strip('"').isdigit():
+        expected = int(request.headers["If-Match"].strip('"'))
+    try:
+        event = fire(ticket, data["trigger"], data, user, expected_version=expected)
+    except WorkflowError as exc:
+        errors = {"json": {exc.field: [exc.message]}} if exc.field and exc.status == 422 else None
+        raise ApiError(exc.status, exc.message, errors) from exc
+    except StaleDataError as exc:
+        raise ApiError(409, "the ticket was changed by someone else; reload and try again") from exc
+    body = TransitionResult().dump({"ticket": ticket, "event_id": event.id, "allowed": allowed_triggers(ticket, user)})
+    try:
+        return commit_response(body, 200)
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise ApiError(409, "the ticket was changed by someone else; reload and try again") from exc

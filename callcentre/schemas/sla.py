@@ -1,0 +1,134 @@
+"""SLA schemas: policies, calendars, alerts, summaries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from workflows.durations import parse_duration
+
+from ..models import Priority
+from .common import PageQuery, UTCDateTime
+
+
+def _iso_duration(value: str) -> None:
+    try:
+        parse_duration(value)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class PolicyIn(Schema):
+    category = fields.String(required=True, metadata={"description": "category code"})
+    priority = fields.String(required=True, validate=validate.OneOf([p.value for p in Priority]))
+    accept_within = fields.String(required=True, validate=_iso_duration, metadata={"example": "PT4H"})
+    resolve_within = fields.String(required=True, validate=_iso_duration, metadata={"example": "P5D"})
+    warn_at = fields.Float(load_default=0.75, validate=validate.Range(min=0.01, max=0.99, max_inclusive=True))
+    calendar = fields.String(load_default="working_hours", metadata={"description": '"working_hours" or "24x7"'})
+
+
+class PolicyOut(Schema):
+    id = fields.Integer()
+    category = fields.Function(lambda p: p.category.code)
+    priority = fields.String()
+    accept_within = fields.String()
+    resolve_within = fields.String()
+    warn_at = fields.Float()
+    calendar = fields.Function(lambda p: p.calendar.name)
+    updated_at = UTCDateTime()
+
+
+class ExceptionIn(Schema):
+    date = fields.Date(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["day_off", "working_day"]))
+    note = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class ExceptionOut(Schema):
+    date = fields.Date(attribute="day")
+    kind = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class CalendarOut(Schema):
+    name = fields.String()
+    tz = fields.String()
+    hours = fields.Dict()
+    holidays_country = fields.String(allow_none=True)
+    always_open = fields.Boolean()
+    revision = fields.Integer()
+    exceptions = fields.List(fields.Nested(ExceptionOut))
+
+
+class AtRiskQuery(Schema):
+    within = fields.String(load_default="PT4H", validate=_iso_duration,
+                           metadata={"description": "ISO 8601 window ahead of now (wall-clock)"})
+    department = fields.String()
+    category = fields.String()
+    kind = fields.String(validate=validate.OneOf(["accept", "resolve"]))
+
+
+class AtRiskOut(Schema):
+    ticket_id = fields.Integer()
+    receipt_code = fields.String()
+    kind = fields.String()
+    deadline = UTCDateTime()
+    warned = fields.Boolean()
+    remaining_seconds = fields.Integer()
+    department = fields.String(allow_none=True)
+    category = fields.String()
+    status = fields.String()
+
+
+class BreachQuery(PageQuery):
+    department = fields.String()
+    category = fields.String()
+    kind = fields.String(validate=validate.OneOf(["accept", "resolve"]))
+    detected_from = UTCDateTime()
+    detected_to = UTCDateTime()
+    acknowledged = fields.Boolean()
+    level = fields.String(load_default="breach", validate=validate.OneOf(["breach", "warning"]))
+
+
+class BreachOut(Schema):
+    id = fields.Integer()
+    ticket_id = fields.Integer()
+    receipt_code = fields.String()
+    kind = fields.String()
+    level = fields.String()
+    deadline = UTCDateTime()
+    detected_at = UTCDateTime()
+    department = fields.String(allow_none=True)
+    category = fields.String()
+    acknowledged_at = UTCDateTime(allow_none=True)
+    acknowledged_by = fields.String(allow_none=True)
+    ack_comment = fields.String(allow_none=True)
+
+
+class AckIn(Schema):
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+    @validates("comment")
+    def _not_blank(self, value: str, **_: Any) -> None:
+        if not value.strip():
+            raise ValidationError("must not be blank")
+
+
+class SummaryQuery(Schema):
+    period_from = UTCDateTime(data_key="from")
+    period_to = UTCDateTime(data_key="to")
+    within = fields.String(load_default="PT4H", validate=_iso_duration)
+
+
+class SummaryRow(Schema):
+    department = fields.String()
+    name_vi = fields.String()
+    name_en = fields.String()
+    open = fields.Integer()
+    at_risk = fields.Integer()
+    breached = fields.Integer()
+    resolved = fields.Integer()
+    on_time_rate = fields.Float(allow_none=True)
+    median_time_to_accept_seconds = fields.Float(allow_none=True)
+    median_time_to_resolve_seconds = fields.Float(allow_none=True)

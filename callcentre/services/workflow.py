@@ -1,0 +1,271 @@
+"""Firing workflow triggers: check, apply, record history, move SLA clocks — one transaction.
+
+The rules (who may fire what from where, and the guards) are the declared
+table in ``workflows.definition``; this module applies a trigger's effects
+to the database. The caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from workflows import sla
+from workflows.definition import BY_NAME, TRIGGERS, TicketFacts, TriggerSpec, WorkflowError, check
+from workflows.states import OPEN, Status
+
+from ..extensions import db
+from ..models import Department, ExtensionRequest, Ticket, TicketEvent, User
+from ..sla import clocks
+
+Effect = Callable[[Ticket, dict[str, Any], User | None, datetime], dict[str, Any]]
+
+
+def _pending_extension(ticket: Ticket) -> ExtensionRequest | None:
+    return db.session.scalar(
+        select(ExtensionRequest).where(ExtensionRequest.ticket_id == ticket.id, ExtensionRequest.status == "pending")
+    )
+
+
+def facts_for(ticket: Ticket, user: User | None, now: datetime) -> TicketFacts:
+    role = user.role if user else "system"
+    own = bool(user and user.department_id is not None and user.department_id == ticket.department_id)
+    return TicketFacts(
+        status=ticket.status, role=role, own_department=own, now=now,
+        pending_extension=_pending_extension(ticket) is not None, resolved_at=ticket.resolved_at,
+        reopen_window=timedelta(days=current_app.config["REOPEN_WINDOW_DAYS"]),
+    )
+
+
+def allowed_triggers(ticket: Ticket, user: User, now: datetime | None = None) -> list[TriggerSpec]:
+    now = now or datetime.now(UTC)
+    base = facts_for(ticket, user, now)
+    out = []
+    for spec in TRIGGERS:
+        facts = TicketFacts(**{**base.__dict__, "refusal": None})
+        try:
+            check(spec.name, facts)
+        except WorkflowError:
+            continue
+        out.append(spec)
+    return out
+
+
+def _department(code: Any) -> Department:
+    if not isinstance(code, str) or not code.strip():
+        raise WorkflowError(422, "give a department code", "department")
+    dept = db.session.scalar(select(Department).where(Department.code == code.strip(), Department.active.is_(True)))
+    if dept is None:
+        raise WorkflowError(422, f"unknown department '{code}'", "department")
+    return dept
+
+
+# -- effects: each returns the payload recorded in the history event ---------
+
+def _assign(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    dept = _department(p["department"]) if p.get("department") else (t.department or t.category.default_department)
+    t.department = dept
+    t.assigned_at = now
+    clocks.start(t, sla.ACCEPT, now)
+    return {"department": dept.code}
+
+
+def _reassign(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    before = t.department.code if t.department else None
+    dept = _department(p["department"])
+    if dept.id == t.department_id:
+        raise WorkflowError(409, "the ticket is already with this department", "department")
+    t.department = dept
+    t.assigned_at = now
+    t.accepted_at = None
+    clocks.resume(t, now)  # a paused ticket restarts work at the new department
+    clocks.start(t, sla.ACCEPT, now)
+    return {"from_department": before, "department": dept.code}
+
+
+def _accept(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    t.accepted_at = now
+    clocks.stop(t, (sla.ACCEPT,), now, "accepted")
+    return {}
+
+
+def _return(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    before = t.department.code if t.department else None
+    t.department = None  # back in the operators' queue; the department no longer sees it
+    clocks.stop(t, (sla.ACCEPT,), now, "returned")
+    return {"from_department": before}
+
+
+def _request_info(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    clocks.pause(t, now)
+    return {}
+
+
+def _info_received(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    clocks.resume(t, now)
+    return {}
+
+
+def _parse_deadline(value: Any, now: datetime) -> datetime:
+    if not isinstance(value, str):
+        raise WorkflowError(422, "give the new deadline as ISO 8601 with a timezone", "deadline")
+    try:
+        deadline = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise WorkflowError(422, "not an ISO 8601 date-time", "deadline") from exc
+    if deadline.tzinfo is None:
+        raise WorkflowError(422, "give a timezone, e.g. 2026-12-01T17:00:00+07:00", "deadline")
+    if deadline <= now:
+        raise WorkflowError(422, "the new deadline must be in the future", "deadline")
+    return deadline.astimezone(UTC)
+
+
+def _request_extension(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    deadline = _parse_deadline(p.get("deadline"), now)
+    if t.resolve_deadline and deadline <= t.resolve_deadline:
+        raise WorkflowError(422, "an extension must move the deadline later", "deadline")
+    assert user is not None
+    db.session.add(ExtensionRequest(ticket_id=t.id, requested_by_id=user.id, requested_deadline=deadline,
+                                    reason=p["reason"]))
+    return {"requested_deadline": deadline.isoformat()}
+
+
+def _approve_extension(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    request = _pending_extension(t)
+    assert request is not None and user is not None  # guarded by has_pending_extension
+    request.status, request.decided_by_id, request.decided_at = "approved", user.id, now
+    request.decision_note = p.get("note")
+    old = t.resolve_deadline
+    clocks.extend_resolve(t, request.requested_deadline, now)
+    return {"extension_id": request.id, "old_deadline": old.isoformat() if old else None,
+            "resolve_deadline": request.requested_deadline.isoformat()}
+
+
+def _deny_extension(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    request = _pending_extension(t)
+    assert request is not None and user is not None
+    request.status, request.decided_by_id, request.decided_at = "denied", user.id, now
+    request.decision_note = p["reason"]
+    return {"extension_id": request.id}
+
+
+def _resolve(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    t.public_answer = p["answer"]
+    t.resolved_at = now
+    clocks.stop(t, (sla.ACCEPT, sla.RESOLVE), now, "resolved")
+    return {"answer": p["answer"]}
+
+
+def _reopen(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    t.resolved_at = None
+    t.closed_at = None
+    clocks.start(t, sla.RESOLVE, now)  # a fresh resolve budget from the reopening
+    return {}
+
+
+def _close(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    t.closed_at = now
+    clocks.stop(t, (sla.ACCEPT, sla.RESOLVE), now, "closed")
+    return {}
+
+
+def _reject(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    t.closed_at = now
+    t.public_answer = p["reason"]
+    clocks.stop(t, (sla.ACCEPT, sla.RESOLVE), now, "rejected")
+    return {}
+
+
+def _merge(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    target_id = p.get("duplicate_of")
+    if not isinstance(target_id, int) or isinstance(target_id, bool):
+        raise WorkflowError(422, "give the id of the ticket this one duplicates", "duplicate_of")
+    if target_id == t.id:
+        raise WorkflowError(422, "a ticket cannot duplicate itself", "duplicate_of")
+    target = db.session.get(Ticket, target_id)
+    if target is None:
+        raise WorkflowError(422, "no such ticket", "duplicate_of")
+    if Status(target.status) not in OPEN | {Status.RESOLVED}:
+        raise WorkflowError(409, f"cannot merge into a ticket in status '{target.status}'", "duplicate_of")
+    t.duplicate_of_id = target.id
+    t.closed_at = now
+    clocks.stop(t, (sla.ACCEPT, sla.RESOLVE), now, "merged")
+    # The surviving ticket's history says what was merged into it; both histories stay.
+    db.session.add(TicketEvent(ticket_id=target.id, actor=user, actor_label=None if user else "system",
+                               kind="merged_in", from_status=target.status, to_status=target.status,
+                               payload={"ticket_id": t.id, "receipt_code": t.receipt_code}))
+    return {"duplicate_of": target.id, "duplicate_of_receipt_code": target.receipt_code}
+
+
+EFFECTS: dict[str, Effect] = {
+    "assign": _assign, "reassign": _reassign, "accept": _accept, "return": _return,
+    "request_info": _request_info, "info_received": _info_received,
+    "request_extension": _request_extension, "approve_extension": _approve_extension,
+    "deny_extension": _deny_extension, "resolve": _resolve, "reopen": _reopen, "close": _close,
+    "reject": _reject, "merge": _merge,
+}
+assert set(EFFECTS) == set(BY_NAME), "every declared trigger needs an effect"
+# Events the citizen may see on the public timeline.
+PUBLIC_TRIGGERS = frozenset({"assign", "reassign", "accept", "request_info", "info_received", "resolve",
+                             "reopen", "close", "reject", "merge"})
+
+
+def lock_ticket(ticket_id: int) -> Ticket | None:
+    """Load for update: on PostgreSQL the row is locked, so concurrent triggers queue up
+    and the later one is judged against the state the earlier one left."""
+    stmt = select(Ticket).where(Ticket.id == ticket_id).options(
+        joinedload(Ticket.category), joinedload(Ticket.department))
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Ticket)
+    return db.session.scalar(stmt)
+
+
+def fire(ticket: Ticket, trigger: str, params: dict[str, Any], user: User | None,
+         now: datetime | None = None, expected_version: int | None = None) -> TicketEvent:
+    """Check and apply ``trigger``; write its history event. Raises WorkflowError; never commits."""
+    now = now or datetime.now(UTC)
+    if expected_version is not None and expected_version != ticket.version:
+        raise WorkflowError(409, f"the ticket changed (version {ticket.version}, you had {expected_version}); "
+                                 "reload and try again", "version")
+    spec = BY_NAME.get(trigger)
+    if spec is not None:
+        for name in spec.required:
+            value = params.get(name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                # Role problems come before missing fields: check the role first.
+                check(trigger, facts_for(ticket, user, now))
+                raise WorkflowError(422, f"'{trigger}' needs '{name}'", name)
+    facts = facts_for(ticket, user, now)
+    spec = check(trigger, facts)
+    before = ticket.status
+    payload = EFFECTS[trigger](ticket, params, user, now)
+    ticket.status = facts.status  # the machine's destination (unchanged for internal triggers)
+    ticket.updated_at = now
+    payload.update({k: v.isoformat() for k, v in (("accept_deadline", ticket.accept_deadline),
+                                                  ("resolve_deadline", ticket.resolve_deadline)) if v})
+    note = params.get("note") or params.get("reason")
+    event = TicketEvent(ticket=ticket, actor=user, actor_label=None if user else "system", kind=trigger,
+                        from_status=before, to_status=ticket.status, note=note, payload=payload,
+                        public=trigger in PUBLIC_TRIGGERS, created_at=now)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def fire_system_trigger(ticket_id: int, trigger: str, note: str | None = None) -> bool:
+    """A trigger fired by the system (auto-close), in its own transaction; False if refused."""
+    ticket = lock_ticket(ticket_id)
+    if ticket is None:
+        return False
+    try:
+        fire(ticket, trigger, {"note": note} if note else {}, None)
+    except WorkflowError:
+        db.session.rollback()
+        return False
+    db.session.commit()
+    return True

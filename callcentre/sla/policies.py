@@ -1,0 +1,47 @@
+"""Which SLA terms apply to a ticket: the policy for its category and priority."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from workflows.calendar import WorkingCalendar
+from workflows.durations import parse_duration_parts
+
+from ..extensions import db
+from ..models import SlaPolicy
+from .calendars import TWENTY_FOUR_SEVEN, WORKING_HOURS, calendar_row, to_working_calendar
+
+
+@dataclass(frozen=True)
+class Terms:
+    policy_id: int | None
+    accept_within: str
+    resolve_within: str
+    warn_at: float
+    calendar_id: int
+    calendar: WorkingCalendar
+
+
+def budget(iso_duration: str, cal: WorkingCalendar) -> timedelta:
+    """Days in a policy are working days of the calendar (8 h office days, 24 h on 24x7)."""
+    days, rest = parse_duration_parts(iso_duration)
+    return cal.standard_day * days + rest
+
+
+def terms_for(category_id: int, priority: str) -> Terms:
+    """The category's policy for this priority, else its "normal" one, else the defaults."""
+    rows = db.session.scalars(
+        select(SlaPolicy).where(SlaPolicy.category_id == category_id, SlaPolicy.priority.in_([priority, "normal"]))
+    ).all()
+    policy = next((p for p in rows if p.priority == priority), None) or next(iter(rows), None)
+    if policy is not None:
+        return Terms(policy.id, policy.accept_within, policy.resolve_within, policy.warn_at,
+                     policy.calendar_id, to_working_calendar(policy.calendar))
+    cfg = current_app.config
+    row = calendar_row(TWENTY_FOUR_SEVEN if priority == "urgent" else WORKING_HOURS)
+    return Terms(None, cfg["SLA_DEFAULT_ACCEPT"], cfg["SLA_DEFAULT_RESOLVE"], cfg["SLA_DEFAULT_WARN_AT"],
+                 row.id, to_working_calendar(row))

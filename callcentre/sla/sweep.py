@@ -1,0 +1,196 @@
+"""Detecting warnings and breaches: the timer job, and the periodic sweep that repairs.
+
+``process_due(now)`` is the one place alerts are recorded. It takes every
+clock whose ``next_check_at`` has passed (an indexed range scan), in
+batches, locks them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL so parallel
+workers share a storm), records alerts with ``INSERT .. ON CONFLICT DO
+NOTHING`` against the unique (ticket, kind, level, deadline) key, raises the
+escalation level and notifies people for the alerts that were new. Running
+it twice, or from a timer and the sweep at once, records each alert once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from workflows import sla
+
+from ..extensions import db
+from ..models import Notification, Role, SlaAlert, SlaClock, Ticket, TicketEvent, User
+from . import timers
+from .calendars import calendar_by_id
+from .clocks import store, to_state
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+
+
+@dataclass
+class Outcome:
+    warnings: int = 0
+    breaches: int = 0
+    clocks: int = 0
+    timers_recreated: int = 0
+    auto_closed: int = 0
+    alert_ids: list[int] = field(default_factory=list)
+
+
+def _insert(model):
+    return postgresql.insert(model) if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert(model)
+
+
+def _recipients() -> tuple[dict[int, list[int]], dict[int, list[int]], list[int]]:
+    """(department -> head ids, department -> officer ids, supervisor ids), active users only."""
+    heads: dict[int, list[int]] = defaultdict(list)
+    officers: dict[int, list[int]] = defaultdict(list)
+    supervisors: list[int] = []
+    for uid, role, dept in db.session.execute(
+        select(User.id, User.role, User.department_id).where(User.active.is_(True))
+    ):
+        if role == Role.DEPARTMENT_HEAD and dept:
+            heads[dept].append(uid)
+        elif role == Role.DEPARTMENT_OFFICER and dept:
+            officers[dept].append(uid)
+        elif role == Role.SUPERVISOR:
+            supervisors.append(uid)
+    return heads, officers, supervisors
+
+
+_TEXT = {
+    ("accept", "warning"): ("Phiếu {code} sắp quá hạn tiếp nhận", "Ticket {code} is close to its accept deadline"),
+    ("accept", "breach"): ("Phiếu {code} đã quá hạn tiếp nhận", "Ticket {code} missed its accept deadline"),
+    ("resolve", "warning"): ("Phiếu {code} sắp quá hạn xử lý", "Ticket {code} is close to its resolve deadline"),
+    ("resolve", "breach"): ("Phiếu {code} đã quá hạn xử lý", "Ticket {code} missed its resolve deadline"),
+}
+
+
+def process_due(now: datetime | None = None, batch: int = BATCH) -> Outcome:
+    """Record every warning and breach owed by ``now``; commit per batch."""
+    now = now or datetime.now(UTC)
+    out = Outcome()
+    recipients = None
+    is_pg = db.session.get_bind().dialect.name == "postgresql"
+    while True:
+        stmt = (select(SlaClock).where(SlaClock.next_check_at <= now, SlaClock.stopped_at.is_(None))
+                .order_by(SlaClock.next_check_at).limit(batch))
+        if is_pg:
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = db.session.scalars(stmt).all()
+        if not rows:
+            db.session.commit()
+            return out
+        recipients = recipients or _recipients()
+        tickets = dict(db.session.execute(
+            select(Ticket.id, Ticket.receipt_code).where(Ticket.id.in_({r.ticket_id for r in rows}))
+        ).all())
+        departments = dict(db.session.execute(
+            select(Ticket.id, Ticket.department_id).where(Ticket.id.in_(tickets.keys()))
+        ).all())
+        alert_rows = []
+        for row in rows:
+            state = to_state(row)
+            for alert in sla.due_alerts(state, now):
+                alert_rows.append({"ticket_id": row.ticket_id, "kind": row.kind, "level": alert.level,
+                                   "deadline": alert.deadline, "detected_at": now,
+                                   "department_id": departments.get(row.ticket_id)})
+            store(row, sla.after_alerts(state, calendar_by_id(row.calendar_id)))
+        out.clocks += len(rows)
+        if alert_rows:
+            new = db.session.execute(
+                _insert(SlaAlert).on_conflict_do_nothing(index_elements=["ticket_id", "kind", "level", "deadline"])
+                .returning(SlaAlert.id, SlaAlert.ticket_id, SlaAlert.kind, SlaAlert.level, SlaAlert.deadline),
+                alert_rows,
+            ).all()
+            _record_effects(new, tickets, departments, recipients, now, out)
+        db.session.commit()
+        if len(rows) < batch:
+            return out
+
+
+def _record_effects(new, codes, departments, recipients, now, out: Outcome) -> None:
+    """History events, escalation and notices for the alerts that were actually new."""
+    heads, officers, supervisors = recipients
+    events, notices, escalate = [], [], defaultdict(int)
+    for alert_id, ticket_id, kind, level, deadline in new:
+        out.alert_ids.append(alert_id)
+        if level == "breach":
+            out.breaches += 1
+            escalate[ticket_id] += 1
+        else:
+            out.warnings += 1
+        events.append({"ticket_id": ticket_id, "actor_label": "sla", "kind": f"sla_{level}", "note": None,
+                       "payload": {"clock": kind, "deadline": deadline.astimezone(UTC).isoformat()},
+                       "public": False, "created_at": now})
+        dept = departments.get(ticket_id)
+        if level == "warning":
+            people = officers.get(dept, []) + heads.get(dept, [])
+        else:
+            # Escalation: the department head first; supervisors for a missed
+            # resolve deadline (the citizen is now waiting too long).
+            people = heads.get(dept, []) + (supervisors if kind == "resolve" or not heads.get(dept) else [])
+        vi, en = _TEXT[(kind, level)]
+        code = codes.get(ticket_id, "")
+        for uid in dict.fromkeys(people):
+            notices.append({"user_id": uid, "ticket_id": ticket_id, "kind": f"sla_{kind}_{level}",
+                            "message_vi": vi.format(code=code), "message_en": en.format(code=code),
+                            "created_at": now})
+    if events:
+        db.session.execute(insert(TicketEvent), events)
+    if notices:
+        db.session.execute(insert(Notification), notices)
+    for ticket_id, n in escalate.items():
+        # Not through the ORM: escalation must not bump the version that
+        # guards people's concurrent edits of the ticket.
+        db.session.execute(update(Ticket).where(Ticket.id == ticket_id)
+                           .values(escalation_level=Ticket.escalation_level + n)
+                           .execution_options(synchronize_session=False))
+
+
+def run_timer(epoch: int) -> dict[str, int]:
+    """The job behind ``sla-check-<epoch>``: everything due by now, not just this instant."""
+    out = process_due()
+    if out.warnings or out.breaches:
+        log.info("timer %s: %d warnings, %d breaches", epoch, out.warnings, out.breaches)
+    return {"warnings": out.warnings, "breaches": out.breaches, "clocks": out.clocks}
+
+
+def repair_timers(now: datetime) -> int:
+    """Re-create timer jobs missing from Redis for instants within the horizon."""
+    upcoming = db.session.scalars(
+        select(func.distinct(SlaClock.next_check_at))
+        .where(and_(SlaClock.next_check_at > now, SlaClock.next_check_at <= timers.horizon(now)))
+    ).all()
+    epochs = {timers.epoch_of(t) for t in upcoming}
+    missing = timers.missing_epochs(epochs)
+    return timers.schedule(missing)
+
+
+def auto_close(now: datetime, limit: int = 500) -> int:
+    """Close answered tickets nobody disputed within the configured days."""
+    from ..services.workflow import fire_system_trigger
+
+    cutoff = now - timedelta(days=current_app.config["AUTO_CLOSE_AFTER_DAYS"])
+    ids = db.session.scalars(
+        select(Ticket.id).where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff).limit(limit)
+    ).all()
+    for ticket_id in ids:
+        fire_system_trigger(ticket_id, "close", note="tự động đóng sau thời hạn phản hồi / auto-closed")
+    return len(ids)
+
+
+def sweep(now_iso: str | None = None) -> dict[str, int]:
+    """The periodic repair: overdue alerts, lost timers, auto-close. Idempotent."""
+    now = datetime.fromisoformat(now_iso) if now_iso else datetime.now(UTC)
+    out = process_due(now)
+    out.timers_recreated = repair_timers(now)
+    out.auto_closed = auto_close(now)
+    db.session.commit()
+    return {"warnings": out.warnings, "breaches": out.breaches, "timers_recreated": out.timers_recreated,
+            "auto_closed": out.auto_closed}
