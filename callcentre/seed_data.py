@@ -55,3 +55,12 @@ DEMO_USERS: list[tuple[str, str, str | None, str]] = [
     ("supervisor", "supervisor", None, "Võ Minh Tuấn (Tổ giúp việc)"),
     ("admin", "admin", None, "Quản trị hệ thống"),
 ]
+
+# Default SLA terms per priority (ISO 8601; days are working days). Policies are
+# data: the seed creates them once and never overwrites an admin's change.
+# (priority, accept_within, resolve_within, warn_at, calendar)
+SLA_DEFAULTS: list[tuple[str, str, str, float, str]] = [
+    ("normal", "PT4H", "P5D", 0.75, "working_hours"),
+    ("high", "PT2H", "P3D", 0.75, "working_hours"),
+    ("urgent", "PT30M", "PT8H", 0.5, "24x7"),
+]

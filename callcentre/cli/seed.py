@@ -9,7 +9,8 @@ from sqlalchemy import select
 from .. import seed_data
 from ..extensions import db
 from ..geo import province_name
-from ..models import Category, Department, User
+from ..models import Category, Department, SlaPolicy, User, WorkCalendar
+from ..sla.calendars import ensure_default_calendars
 from ..textnorm import search_key
 
 
@@ -31,6 +32,18 @@ def seed_reference_data() -> None:
         db.session.add(cat)
 
 
+def seed_sla_policies() -> None:
+    """Create the default policy of each category and priority if it has none."""
+    ensure_default_calendars()
+    calendars = {c.name: c for c in db.session.scalars(select(WorkCalendar))}
+    have = {(c, p) for c, p in db.session.execute(select(SlaPolicy.category_id, SlaPolicy.priority))}
+    for category in db.session.scalars(select(Category)):
+        for priority, accept, resolve, warn, calendar in seed_data.SLA_DEFAULTS:
+            if (category.id, priority) not in have:
+                db.session.add(SlaPolicy(category=category, priority=priority, accept_within=accept,
+                                         resolve_within=resolve, warn_at=warn, calendar=calendars[calendar]))
+
+
 def seed_demo_users() -> None:
     departments = {d.code: d for d in db.session.scalars(select(Department))}
     existing = set(db.session.scalars(select(User.username)))
@@ -49,6 +62,8 @@ def seed_demo_users() -> None:
 def seed_command(no_users: bool) -> None:
     """Load the jurisdiction's departments, categories and one demo user per role."""
     seed_reference_data()
+    db.session.flush()
+    seed_sla_policies()
     if not no_users:
         seed_demo_users()
     db.session.commit()

@@ -19,7 +19,7 @@ DEFAULT_HOURS: dict[str, list[list[str]]] = {
     str(d): [["07:00", "11:30"], ["13:30", "17:00"]] for d in range(5)
 }
 
-_cache: dict[tuple[int, int], WorkingCalendar] = {}
+_cache: dict[tuple[int, int, object], WorkingCalendar] = {}
 _lock = threading.Lock()
 
 
@@ -56,7 +56,8 @@ def _parse_hours(hours: dict[str, list[list[str]]]) -> dict[int, tuple[tuple[tim
 
 def to_working_calendar(row: WorkCalendar) -> WorkingCalendar:
     """The pure calendar for a row; rebuilt only when the row's revision changes."""
-    key = (row.id, row.revision)
+    # updated_at too: a re-created row (tests, restores) may reuse an id and revision.
+    key = (row.id, row.revision, row.updated_at)
     cal = _cache.get(key)
     if cal is None:
         days_off = frozenset(e.day for e in row.exceptions if e.kind == "day_off")

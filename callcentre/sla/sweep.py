@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workflows import sla
@@ -164,7 +164,7 @@ def run_timer(epoch: int) -> dict[str, int]:
 def repair_timers(now: datetime) -> int:
     """Re-create timer jobs missing from Redis for instants within the horizon."""
     upcoming = db.session.scalars(
-        select(func.distinct(SlaClock.next_check_at))
+        select(SlaClock.next_check_at).distinct()
         .where(and_(SlaClock.next_check_at > now, SlaClock.next_check_at <= timers.horizon(now)))
     ).all()
     epochs = {timers.epoch_of(t) for t in upcoming}
