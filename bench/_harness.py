@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 HOST = "127.0.0.1"  # everything the bench starts or targets is on loopback
+PG_ADMIN = f"host={HOST} port=5432 user=postgres dbname=postgres"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class PhaseResult:
     duration_s: float | None = None  # open loop only
     send_lag_ms: list[float] = field(default_factory=list)  # open loop: actual - scheduled send time
     timeline: list[tuple[float, float]] = field(default_factory=list)  # open loop: (scheduled s, latency ms)
+    cpu_s: dict[str, float] = field(default_factory=dict)  # CPU-seconds by consumer (see cpu_snapshot)
 
     @property
     def error_count(self) -> int:
@@ -82,6 +86,11 @@ class PhaseResult:
             "client_cpu_s": round(self.client_cpu_s, 2),
             "tcp_connects": self.connects,
         }
+        if self.cpu_s:
+            out["cpu_s"] = {k: round(v, 2) for k, v in self.cpu_s.items()}
+            if self.ok:
+                out["cpu_ms_per_ticket"] = {k: round(v * 1000 / self.ok, 2) for k, v in self.cpu_s.items()
+                                            if k in ("server", "db")}
         if self.target_rate is not None:
             out["target_rate"] = self.target_rate
             out["duration_s"] = self.duration_s
@@ -260,6 +269,94 @@ def _run_threads(target: Any, n: int, join_by: float) -> None:
         raise RuntimeError("load threads still running after the hard time limit")
 
 
+# ---------------------------------------------------------------- CPU accounting
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: str) -> tuple[int, float] | None:
+    """(process group, user+system CPU seconds) of a live process, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def cpu_snapshot(server_pgid: int, db_name: str) -> dict[str, float]:
+    """Cumulative CPU-seconds: whole machine (busy), this gunicorn's process group, and the
+    PostgreSQL backends connected to ``db_name``. Differences of two snapshots give a phase's
+    CPU by consumer; the machine's remainder is PostgreSQL's own helpers plus anything else
+    running on the box (other people's tests...), i.e. noise."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    snap = {"machine": (user + nice + system + irq + softirq + steal) / _TICK, "server": 0.0, "db": 0.0}
+    marker = f" {db_name} ".encode()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        info = _proc_cpu(pid)
+        if info is None:
+            continue
+        if info[0] == server_pgid:
+            snap["server"] += info[1]
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmdline.startswith(b"postgres: ") and marker in cmdline:
+            snap["db"] += info[1]
+    return snap
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float], client_s: float) -> dict[str, float]:
+    out = {k: max(0.0, after[k] - before[k]) for k in ("machine", "server", "db")}
+    out["client"] = client_s
+    out["other"] = max(0.0, out["machine"] - out["server"] - out["db"] - client_s)
+    return out
+
+
+# ---------------------------------------------------------------- database and CLI
+
+
+def _admin_sql(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]  # built from the fixed scratch-database name
+
+
+def create_database(name: str) -> None:
+    """(Re)create a scratch database on the local server: drop it if it exists."""
+    assert name.isidentifier() and name.startswith("cc_bench"), name  # never anything but a bench scratch db
+    _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _admin_sql(f"CREATE DATABASE {name}")
+
+
+def drop_database(name: str) -> None:
+    assert name.isidentifier() and name.startswith("cc_bench"), name
+    _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def count_rows(db_name: str, tables: list[str]) -> dict[str, int]:
+    with psycopg.connect(f"host={HOST} port=5432 user=postgres dbname={db_name}", connect_timeout=5) as conn:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}  # type: ignore[index,arg-type]
+
+
+def server_version() -> str:
+    with psycopg.connect(PG_ADMIN, connect_timeout=5) as conn:
+        return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+
+
+def flask_cli(root: Path, env: dict[str, str], *args: str) -> str:
+    """Run ``flask --app wsgi ARGS`` in the project; its stdout, or RuntimeError with its stderr."""
+    proc = subprocess.run([str(root / ".venv" / "bin" / "flask"), "--app", "wsgi", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return proc.stdout
+
+
 # ---------------------------------------------------------------- processes
 
 
@@ -287,6 +384,11 @@ class Server:
         self.name, self.argv, self.env, self.cwd = name, argv, env, cwd
         self.log_path, self.port = log_path, port
         self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pgid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid  # start_new_session: the master leads its own process group
 
     def __enter__(self) -> Server:
         with open(self.log_path, "ab") as log:

@@ -32,14 +32,29 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from _harness import HOST, PhaseResult, Req, Server, closed_loop, free_port, open_loop
+import redis
+from _harness import (
+    HOST,
+    PhaseResult,
+    Req,
+    Server,
+    closed_loop,
+    count_rows,
+    cpu_delta,
+    cpu_snapshot,
+    create_database,
+    drop_database,
+    flask_cli,
+    free_port,
+    open_loop,
+    server_version,
+)
 from baseline_app import create_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 RESULTS_DIR = ROOT / "bench" / "results"
 DB_NAME = "cc_bench"
-PG_ADMIN = f"host={HOST} port=5432 user=postgres dbname=postgres"
 DATABASE_URL = f"postgresql+psycopg://postgres@{HOST}:5432/{DB_NAME}"
 REDIS_URL = f"redis://{HOST}:6379/14"
 APP_PATH = "/api/v1/tickets"
@@ -114,37 +129,13 @@ def build_requests(count: int, token: str) -> list[Req]:
 # ---------------------------------------------------------------- database
 
 
-def admin_sql(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]  # fixed strings only
-
-
-def create_database() -> None:
-    admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    admin_sql(f"CREATE DATABASE {DB_NAME}")
-
-
-def drop_database() -> None:
-    admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-
-
-def count_rows(tables: list[str]) -> dict[str, int]:
-    with psycopg.connect(f"host={HOST} port=5432 user=postgres dbname={DB_NAME}", connect_timeout=5) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}  # type: ignore[index,arg-type]
-
-
-def server_version() -> str:
-    with psycopg.connect(PG_ADMIN, connect_timeout=5) as conn:
-        return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
-
-
-def flask_cli(env: dict[str, str], *args: str) -> str:
-    """Run ``flask --app wsgi ARGS`` in the project; stdout, or RuntimeError with its stderr."""
-    proc = subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0:
-        raise RuntimeError(f"flask {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-    return proc.stdout
+def flush_bench_redis() -> None:
+    """Empty the bench's own Redis database (db 14): the intake path schedules RQ timers there."""
+    conn = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        conn.flushdb()
+    finally:
+        conn.close()
 
 
 # ---------------------------------------------------------------- one server
@@ -169,11 +160,15 @@ def measure(name: str, argv: list[str], env: dict[str, str], ready_path: str, po
                 raise RuntimeError(f"{name}: no request succeeded during warm-up ({dict(w.errors)})\n"
                                    f"{server.log_tail()}")
         time.sleep(1.0)
+        before = cpu_snapshot(server.pgid, DB_NAME)
         c = closed_loop(name, "closed", port, post_path, closed, args.concurrency, args.time_limit, args.timeout)
+        c.cpu_s = cpu_delta(before, cpu_snapshot(server.pgid, DB_NAME), c.client_cpu_s)
         phases.append(c)
         print(f"[{name}] closed loop: {c.ok} created in {c.elapsed_s:.1f}s, errors {dict(c.errors) or 0}")
         time.sleep(1.0)
+        before = cpu_snapshot(server.pgid, DB_NAME)
         o = open_loop(name, port, post_path, opened, args.rate, args.open_threads, 15.0, args.timeout)
+        o.cpu_s = cpu_delta(before, cpu_snapshot(server.pgid, DB_NAME), o.client_cpu_s)
         phases.append(o)
         print(f"[{name}] open loop: {o.ok} created in {o.elapsed_s:.1f}s, errors {dict(o.errors) or 0}")
     return phases
@@ -245,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
           f"client threads {args.concurrency} (closed) / {args.open_threads} (open).")
     print("NOTE: the load client, gunicorn and PostgreSQL share this machine's cores; "
           "absolute numbers include that contention, the app/baseline ratio is the portable figure.")
+    load_start = os.getloadavg()
+    if load_start[0] > 0.5:
+        print(f"WARNING: load average {load_start[0]:.2f} before starting: something else is using the CPU, "
+              "results will be noisy (see 'other' CPU below).")
     try:
         env = {
             **os.environ,
@@ -257,11 +256,12 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # same (single-process) metrics mode for every run
-        create_database()
+        create_database(DB_NAME)
         created_db = True
-        flask_cli(env, "db", "upgrade")
-        flask_cli(env, "seed")
-        token = flask_cli(env, "users", "token", "operator").strip()
+        flush_bench_redis()
+        flask_cli(ROOT, env, "db", "upgrade")
+        flask_cli(ROOT, env, "seed")
+        token = flask_cli(ROOT, env, "users", "token", "operator").strip()
         if not token.startswith("cc_"):
             raise RuntimeError(f"unexpected token output: {token[:20]!r}")
         n_open = math.ceil(args.rate * args.duration)
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
                                  RESULTS_DIR / f"intake-{stamp}-app.log")
             results += app_phases
             # Every 201 must be exactly one ticket (with its first event and its idempotency record).
-            counts = count_rows(["tickets", "ticket_events", "idempotency_keys", "contacts"])
+            counts = count_rows(DB_NAME, ["tickets", "ticket_events", "idempotency_keys", "contacts"])
             answered = sum(r.ok for r in app_phases)
             same = counts["tickets"] == answered
             print(f"[app] rows in tickets: {counts['tickets']}, 201 answers: {answered} -> "
@@ -307,14 +307,21 @@ def main(argv: list[str] | None = None) -> int:
             ok = counts["tickets"] == counts["answered_201"]
             print(f"ticket rows vs 201 answers: {counts['tickets']} / {counts['answered_201']}  "
                   f"[{'OK' if ok else 'MISMATCH'}]")
+        print(f"\nCPU by consumer (CPU-s over the phase; {cpu} cores x wall time available):")
         for r in results:
-            if r.mode != "warmup" and r.elapsed_s > 0:
-                print(f"client CPU during {r.server}/{r.mode}: {r.client_cpu_s:.1f}s "
-                      f"({r.client_cpu_s / r.elapsed_s:.0%} of one core), {r.connects} TCP connects")
+            if r.mode == "warmup" or not r.cpu_s or r.elapsed_s <= 0:
+                continue
+            c, per = r.cpu_s, r.summary().get("cpu_ms_per_ticket", {})
+            print(f"  {r.server:<8} {r.mode:<6} wall {r.elapsed_s:5.1f}s | server {c['server']:5.1f} "
+                  f"({per.get('server', math.nan):.2f} ms/ticket) | db backends {c['db']:5.1f} "
+                  f"({per.get('db', math.nan):.2f} ms/ticket) | client {c['client']:4.1f} | other {c['other']:4.1f}")
+        print("  'other' is PostgreSQL's background processes plus anything else running on the machine; "
+              "if it is large, the numbers above are disturbed.")
 
         report = {
             "timestamp": stamp,
             "machine": {"cores": cpu, "python": platform.python_version(), "postgres": server_version(),
+                        "loadavg_at_start": load_start,
                         "note": "client, servers and PostgreSQL share the machine"},
             "config": {**vars(args), "gunicorn": " ".join(gunicorn[1:]), "redis_url": REDIS_URL},
             "results": [r.summary() for r in results],
@@ -328,15 +335,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: servers stopped, cleaning up", file=sys.stderr)
         return 130
-    except (RuntimeError, OSError, psycopg.Error, subprocess.SubprocessError) as exc:
+    except (RuntimeError, OSError, psycopg.Error, redis.RedisError, subprocess.SubprocessError) as exc:
         print(f"\nbenchmark could not run: {exc}", file=sys.stderr)
         return 1
     finally:
         if created_db:
             try:
-                drop_database()
+                drop_database(DB_NAME)
             except psycopg.Error as exc:
                 print(f"could not drop database {DB_NAME}: {exc}", file=sys.stderr)
+            try:
+                flush_bench_redis()
+            except (OSError, redis.RedisError) as exc:
+                print(f"could not flush {REDIS_URL}: {exc}", file=sys.stderr)
         shutil.rmtree(instance_dir, ignore_errors=True)
 
 
