@@ -1,0 +1,74 @@
+"""A real ``flask worker`` process (RQ worker + scheduler + sweep ticker) for timer tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+from rq import Worker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class LiveWorker:
+    """Starts ``flask --app wsgi worker`` in its own process group on the tests' database and Redis."""
+
+    def __init__(self, database_url: str, redis_url: str, instance_dir: Path, *, sweep_interval: int | None,
+                 log_path: Path) -> None:
+        self.redis_url = redis_url
+        self.log_path = log_path
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "FLASK_"))}
+        env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, INSTANCE_DIR=str(instance_dir),
+                   SECRET_KEY="test-secret", PUBLIC_BASE_URL="https://1022.example.vn",
+                   SLA_SWEEP_INTERVAL=str(sweep_interval or 3600), PYTHONUNBUFFERED="1")
+        args = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
+        if sweep_interval is None:
+            args.append("--no-sweep")  # timers alone must do the work
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self._wait_registered()
+
+    def _wait_registered(self, timeout: float = 30) -> None:
+        conn = redis.Redis.from_url(self.redis_url)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log_path.read_text(errors='replace')[-2000:]}")
+            if Worker.all(connection=conn):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"worker did not register: {self.log_path.read_text(errors='replace')[-2000:]}")
+
+    def kill9(self) -> None:
+        """SIGKILL the worker and its scheduler child: no cleanup of any kind."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._log.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self._log.close()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any:
+    """Poll until ``predicate()`` is truthy; return it, or its last value at the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
