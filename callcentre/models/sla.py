@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .org import Category
 from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .ticket import Ticket
 
 
 class WorkCalendar(db.Model):
@@ -98,6 +101,8 @@ class SlaClock(db.Model):
     stop_reason: Mapped[str | None] = mapped_column(String(40))
 
     calendar: Mapped[WorkCalendar] = relationship()
+    # Lets a new ticket and its first clock go to the database in one flush (Ticket.clocks is viewonly).
+    ticket: Mapped[Ticket] = relationship()
 
 
 class SlaAlert(db.Model):

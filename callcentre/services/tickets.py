@@ -10,9 +10,10 @@ from workflows import sla
 
 from ..errors import field_error
 from ..extensions import db
-from ..models import Call, Category, Disposition, Ticket, TicketEvent, User
+from ..models import Call, Category, Disposition, Ticket, TicketEvent, User, utcnow
 from ..receipt import new_receipt_code
 from ..sla import clocks
+from ..sla.policies import terms_for
 from .contacts import get_or_create_contact
 
 INITIAL_STATUS = "received"
@@ -49,12 +50,14 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
         contact_data["phone"], contact_data.get("name"), contact_data.get("language") or "vi"
     )
     location = data.get("location") or {}
+    priority = data.get("priority") or "normal"
+    terms = terms_for(category.id, priority)
     ticket = Ticket(
         receipt_code=_unique_receipt_code(),
         channel=data["channel"],
         category=category,
         department_id=category.default_department_id,
-        priority=data.get("priority") or "normal",
+        priority=priority,
         title=data.get("title") or _title_from(data["description"]),
         description=data["description"],
         commune_code=location.get("commune_code"),
@@ -64,8 +67,10 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
         contact=contact,
         created_by=actor,
         status=INITIAL_STATUS,
+        created_at=utcnow(),
     )
     db.session.add(ticket)
+    ticket.calls = []  # known empty: the response needs no query for it
     if call is not None:
         ticket.calls.append(call)
         if call.disposition is None:
@@ -84,7 +89,8 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
             public=True,
         )
     )
-    db.session.flush()
-    # The resolve clock runs from receipt; the accept clock starts at assignment.
-    clocks.start(ticket, sla.RESOLVE, ticket.created_at)
+    # The resolve clock runs from receipt; the accept clock starts at assignment. Started
+    # before any flush, so the ticket is inserted with its deadline in one statement.
+    clocks.start(ticket, sla.RESOLVE, ticket.created_at, terms)
+    db.session.flush()  # ids for the caller's response
     return ticket

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflows import sla
 from workflows.calendar import WorkingCalendar
@@ -61,9 +62,13 @@ def start(ticket: Ticket, kind: str, at: datetime, terms: Terms | None = None) -
     state = sla.start(total, terms.warn_at, at, cal)
     row = clocks_of(ticket).get(kind) if ticket.id else None
     if row is None:
-        row = SlaClock(ticket_id=ticket.id, kind=kind, started_at=at)
+        row = SlaClock(ticket=ticket, kind=kind, started_at=at)
         db.session.add(row)
+        if ticket.id is None:  # a new ticket: this is its only clock, no need to read them back
+            set_committed_value(ticket, "clocks", [row])
     row.calendar_id, row.policy_id = terms.calendar_id, terms.policy_id
+    if terms.calendar_row is not None:
+        row.calendar = terms.calendar_row
     row.budget_seconds, row.warn_fraction = total.total_seconds(), terms.warn_at
     row.started_at, row.stopped_at, row.stop_reason = at, None, None
     row.warned = row.breached = False

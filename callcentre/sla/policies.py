@@ -7,12 +7,13 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from workflows.calendar import WorkingCalendar
 from workflows.durations import parse_duration_parts
 
 from ..extensions import db
-from ..models import SlaPolicy
+from ..models import SlaPolicy, WorkCalendar
 from .calendars import TWENTY_FOUR_SEVEN, WORKING_HOURS, calendar_row, to_working_calendar
 
 
@@ -24,6 +25,9 @@ class Terms:
     warn_at: float
     calendar_id: int
     calendar: WorkingCalendar
+    # The row too: a clock that references it keeps it in the session's identity map, so
+    # reading the calendar again in the same request costs no query.
+    calendar_row: WorkCalendar | None = None
 
 
 def budget(iso_duration: str, cal: WorkingCalendar) -> timedelta:
@@ -35,13 +39,14 @@ def budget(iso_duration: str, cal: WorkingCalendar) -> timedelta:
 def terms_for(category_id: int, priority: str) -> Terms:
     """The category's policy for this priority, else its "normal" one, else the defaults."""
     rows = db.session.scalars(
-        select(SlaPolicy).where(SlaPolicy.category_id == category_id, SlaPolicy.priority.in_([priority, "normal"]))
+        select(SlaPolicy).options(joinedload(SlaPolicy.calendar))
+        .where(SlaPolicy.category_id == category_id, SlaPolicy.priority.in_([priority, "normal"]))
     ).all()
     policy = next((p for p in rows if p.priority == priority), None) or next(iter(rows), None)
     if policy is not None:
         return Terms(policy.id, policy.accept_within, policy.resolve_within, policy.warn_at,
-                     policy.calendar_id, to_working_calendar(policy.calendar))
+                     policy.calendar_id, to_working_calendar(policy.calendar), policy.calendar)
     cfg = current_app.config
     row = calendar_row(TWENTY_FOUR_SEVEN if priority == "urgent" else WORKING_HOURS)
     return Terms(None, cfg["SLA_DEFAULT_ACCEPT"], cfg["SLA_DEFAULT_RESOLVE"], cfg["SLA_DEFAULT_WARN_AT"],
-                 row.id, to_working_calendar(row))
+                 row.id, to_working_calendar(row), row)
