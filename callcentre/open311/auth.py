@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, g
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
@@ -10,6 +12,8 @@ from ..extensions import db
 from ..models import ApiClient, hash_token, utcnow
 from .errors import Open311Error
 from .params import param
+
+LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 def supplied_key() -> str | None:
@@ -41,7 +45,11 @@ def require_client() -> ApiClient:
     client = find_client(key)
     if client is None:
         raise Open311Error(403, "api_key is not valid (unknown or revoked)")
-    client.last_used_at = utcnow()  # committed with the request's write
+    now = utcnow()
+    # Committed with the request's write; at most once a minute, so a busy client's
+    # concurrent POSTs do not all queue on its row's lock.
+    if client.last_used_at is None or now - client.last_used_at > LAST_USED_GRANULARITY:
+        client.last_used_at = now
     g.idempotency_client = f"apikey:{client.id}"
     return client
 

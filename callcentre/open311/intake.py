@@ -34,6 +34,7 @@ from .params import param
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 MAX_DESCRIPTION = 5000
+MAX_UPLOADS = 5  # photos per request
 
 
 def _render(body: Any, status: int) -> Response:
@@ -116,8 +117,12 @@ def _media_url(problems: list[str]) -> str | None:
 
 
 def _uploads(problems: list[str]) -> list[tuple[bytes, str]]:
-    images = []
-    for upload in request.files.getlist("media"):
+    images: list[tuple[bytes, str]] = []
+    uploads = request.files.getlist("media")
+    if len(uploads) > MAX_UPLOADS:
+        problems.append(f"media: at most {MAX_UPLOADS} photos per request")
+        return images
+    for upload in uploads:
         if not upload.filename and not upload.content_length:
             continue  # an empty file input
         try:

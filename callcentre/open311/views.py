@@ -9,6 +9,7 @@ from flask import current_app, g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, select
 from sqlalchemy.orm import configure_mappers, joinedload, selectinload
+from werkzeug.exceptions import HTTPException
 
 from ..extensions import db, limiter
 from ..models import Category, Ticket, TicketEvent
@@ -16,13 +17,15 @@ from ..receipt import InvalidReceiptCode, normalize
 from . import bp, public_limit
 from .auth import check_optional_key
 from .definitions import CHANGESET, attributes_of
-from .errors import not_found, register_error_handlers
+from .errors import error_response, not_found, register_error_handlers
 from .formats import FORMATS, MIMETYPES, respond
+from .intake import MAX_UPLOADS
 from .params import check_jurisdiction, comma_list, date_range, language, page_params, param, status_filter
 from .serialize import service, service_request, service_request_update
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_IDS = 1000  # service_request_id values looked up at once
+FORM_ALLOWANCE = 256 * 1024  # the text fields of a POST, beside its photos
 register_error_handlers(bp)
 
 
@@ -36,6 +39,9 @@ def _pull_format(endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 @bp.before_request
 def _common_params() -> None:
+    if request.method == "POST":
+        # Refuse an oversized body before it is parsed (413), not after spooling it to disk.
+        request.max_content_length = MAX_UPLOADS * current_app.config["MEDIA_MAX_BYTES"] + FORM_ALLOWANCE
     check_jurisdiction()
     if request.method == "GET":
         check_optional_key()
@@ -178,8 +184,22 @@ def service_request_updates() -> ResponseReturnValue:
     return respond([service_request_update(e, lang) for e in events], "service_request_updates", "request_update")
 
 
-@bp.route("/<path:anything>", methods=["GET"])
+@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(anything: str) -> ResponseReturnValue:
+    """Anything else under the prefix: 405 if the path exists for other methods, else 404."""
     suffix = anything.rsplit(".", 1)[-1] if "." in anything else ""
     g.open311_format = suffix if suffix in FORMATS else "xml"
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = []
+    for method in ("GET", "POST"):
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint != request.endpoint:
+            allowed.append(method)
+    if allowed:
+        resp = error_response(405, [f"{request.method} is not allowed here; use {' or '.join(allowed)}"])
+        resp.headers["Allow"] = ", ".join(allowed)
+        return resp
     raise not_found(f"no such Open311 resource '/{anything}'")

@@ -79,3 +79,14 @@ def test_a_retried_multipart_post_with_a_key_stores_one_photo(post, count) -> No
 def test_unknown_or_malformed_media_key_is_404(client) -> None:
     assert client.get("/media/" + "A" * 32 + ".png").status_code == 404
     assert client.get("/media/..%2F..%2Fconfig.py").status_code == 404
+
+
+def test_oversized_body_is_413_before_parsing_and_photo_count_is_capped(make_app, app, post, count) -> None:
+    small = make_app(MEDIA_MAX_BYTES=1024)
+    key = new_key(app, "big-app")
+    resp = small.test_client().post(f"{BASE}/requests.json",
+                                    data={**form(), "api_key": key, "media": upload(PNG + b"\0" * 2_000_000)})
+    assert resp.status_code == 413 and resp.json[0]["code"] == 413
+    resp = post(media=[upload(PNG) for _ in range(6)])
+    assert resp.status_code == 400 and resp.json[0]["description"] == "media: at most 5 photos per request"
+    assert count(Ticket) == 0

@@ -81,3 +81,13 @@ def test_jurisdiction_is_accepted_only_when_it_is_ours(client) -> None:
     assert client.get(f"{BASE}/services.json?jurisdiction_id=dongthap.gov.vn").status_code == 200
     resp = client.get(f"{BASE}/services.json?jurisdiction_id=hanoi.gov.vn")
     assert resp.status_code == 404 and "jurisdiction_id" in resp.json[0]["description"]
+
+
+def test_wrong_method_is_405_with_allow(client) -> None:
+    resp = client.post(f"{BASE}/services.json")
+    assert resp.status_code == 405 and resp.headers["Allow"] == "GET"
+    assert resp.json == [{"code": 405, "description": "POST is not allowed here; use GET"}]
+    resp = client.delete(f"{BASE}/requests.xml")
+    assert resp.status_code == 405 and resp.headers["Allow"] == "GET, POST"
+    assert xml(resp).find("error/code").text == "405"
+    assert client.delete(f"{BASE}/nothing.json").status_code == 404
