@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from ..extensions import db
-from .ticket import Ticket
+from .ticket import Ticket, TicketEvent
 from .types import UTCDateTime, utcnow
 from .user import hash_token
 
@@ -70,3 +70,8 @@ class TicketMedia(db.Model):
         from ..storage import get_storage
 
         return get_storage().url_for(self.storage_key or "")
+
+
+# The servicerequestupdates feed reads history by time across all tickets; declared here
+# (it attaches to ticket_events) because the feed is this module's reader.
+Index("ix_ticket_events_created_at", TicketEvent.created_at)

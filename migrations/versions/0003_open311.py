@@ -41,9 +41,13 @@ def upgrade():
     )
     with op.batch_alter_table('ticket_media', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ticket_media_ticket_id'), ['ticket_id'], unique=False)
+    with op.batch_alter_table('ticket_events', schema=None) as batch_op:
+        batch_op.create_index('ix_ticket_events_created_at', ['created_at'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('ticket_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_events_created_at')
     with op.batch_alter_table('ticket_media', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_media_ticket_id'))
 

@@ -255,3 +255,20 @@ def test_token_resolves_to_the_service_request_id(client, post) -> None:
     assert client.get(f"{BASE}/tokens/{token}.json").json == [{"service_request_id": token, "token": token}]
     root = xml(client.get(f"{BASE}/tokens/{token}.xml"))
     assert root.tag == "service_requests" and root.find("request/service_request_id").text == token
+
+
+def test_the_commit_announces_the_new_ticket_like_every_channel(app, post) -> None:
+    """Notifications (SMS with the receipt code) subscribe to ticket_events_committed."""
+    from callcentre.after_commit import ticket_events_committed
+
+    seen = []
+
+    def receiver(sender, events) -> None:
+        seen.extend(events)
+
+    with ticket_events_committed.connected_to(receiver, sender=app):
+        code = post().json[0]["service_request_id"]
+        assert post(phone=None).status_code == 400  # a refused request announces nothing
+    [event] = seen
+    assert event.kind == "created" and event.to_status == "received"
+    assert event.ticket_id == ticket_id(app, code)
