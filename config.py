@@ -43,6 +43,12 @@ class Config:
     RATELIMIT_HEADERS_ENABLED: bool = True
     IDEMPOTENCY_TTL_HOURS: int = _env_int("IDEMPOTENCY_TTL_HOURS", 48)
     DEFAULT_TIMEZONE: str = "Asia/Ho_Chi_Minh"
+    # Open311 GeoReport v2 (callcentre/open311): one jurisdiction per deployment.
+    OPEN311_JURISDICTION_ID: str = _env("OPEN311_JURISDICTION_ID", "dongthap.gov.vn") or ""
+    OPEN311_RATELIMIT: str = _env("OPEN311_RATELIMIT", "30 per minute") or ""  # POSTs, per API key
+    # Uploaded photos; unset MEDIA_DIR -> INSTANCE_DIR/media.
+    MEDIA_DIR: str | None = _env("MEDIA_DIR")
+    MEDIA_MAX_BYTES: int = _env_int("MEDIA_MAX_BYTES", 5 * 1024 * 1024)
     # SLA defaults for categories without a policy (policies are data: PUT /api/v1/sla/policies).
     SLA_DEFAULT_ACCEPT: str = _env("SLA_DEFAULT_ACCEPT", "P1D") or ""
     SLA_DEFAULT_RESOLVE: str = _env("SLA_DEFAULT_RESOLVE", "P10D") or ""

@@ -38,6 +38,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .errors import register_error_handlers
     from .health import bp as health_bp
     from .metrics import register_metrics
+    from .open311 import register_open311
     from .public_pages import bp as public_pages_bp
 
     register_auth(app)
@@ -47,6 +48,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(public_pages_bp)
     register_metrics(app)
     register_cli(app)
+    register_open311(app)
     return app
 
 

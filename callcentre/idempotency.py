@@ -9,6 +9,7 @@ the winner's response: one ticket, two identical answers.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, g, jsonify, make_response, request
@@ -21,27 +22,39 @@ from .extensions import db
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+# Turns a stored body and status into a response (JSON here; Open311 also renders XML).
+Renderer = Callable[[Any, int], Response]
+
+
+def _json(body: Any, status: int) -> Response:
+    return make_response(jsonify(body), status)
 
 
 def _scope() -> str:
-    who = f"user:{current_user.id}" if current_user.is_authenticated else f"ip:{request.remote_addr}"
+    # Callers authenticated by other means (Open311 API keys) name themselves in g.idempotency_client.
+    who = g.get("idempotency_client") or (
+        f"user:{current_user.id}" if current_user.is_authenticated else f"ip:{request.remote_addr}")
     return f"{who}:{request.endpoint}"
 
 
-def _replay(row: IdempotencyKey) -> Response:
-    resp = make_response(jsonify(row.response), row.status_code)
+def _replay(row: IdempotencyKey, render: Renderer = _json) -> Response:
+    resp = render(row.response, row.status_code)
     resp.headers["Idempotent-Replayed"] = "true"
     return resp
 
 
-def check_replay() -> Response | None:
-    """Call first in a POST view: returns the stored answer for a retried request."""
+def check_replay(body_hash: str | None = None, render: Renderer = _json) -> Response | None:
+    """Call first in a POST view: returns the stored answer for a retried request.
+
+    ``body_hash`` replaces the hash of the raw body when that was already consumed
+    (a parsed multipart form).
+    """
     key = request.headers.get(HEADER)
     if not key:
         return None
     if len(key) > 200:
         raise ApiError(422, "invalid header", {"headers": {HEADER: ["at most 200 characters"]}})
-    body_hash = hashlib.sha256(request.get_data()).hexdigest()
+    body_hash = body_hash or hashlib.sha256(request.get_data()).hexdigest()
     g.idempotency = (_scope(), key, body_hash)
     row = db.session.scalar(
         select(IdempotencyKey).where(IdempotencyKey.scope == g.idempotency[0], IdempotencyKey.key == key)
@@ -53,10 +66,10 @@ def check_replay() -> Response | None:
             422, "Idempotency-Key reused with a different request body",
             {"headers": {HEADER: ["already used for a different request"]}},
         )
-    return _replay(row)
+    return _replay(row, render)
 
 
-def commit_response(body: dict[str, Any], status: int) -> Response:
+def commit_response(body: Any, status: int, render: Renderer = _json) -> Response:
     """Commit the write (with its idempotency record, if any) and answer."""
     pending = g.pop("idempotency", None)
     if pending is not None:
@@ -74,5 +87,5 @@ def commit_response(body: dict[str, Any], status: int) -> Response:
         )
         if row is None:
             raise
-        return _replay(row)
-    return make_response(jsonify(body), status)
+        return _replay(row, render)
+    return render(body, status)

@@ -147,6 +147,8 @@ class TicketOut(Schema):
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
     call_ids = fields.Function(lambda t: [c.id for c in t.calls])
+    # Photos (Open311 uploads or a client's URLs), in upload order.
+    media = fields.Function(lambda t: [{"url": m.public_url, "content_type": m.content_type} for m in t.media])
     events = fields.List(fields.Nested(EventOut))
     public_events = fields.Function(
         lambda t: PublicEventOut(many=True).dump([e for e in t.events if e.public])

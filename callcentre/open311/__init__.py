@@ -1,0 +1,29 @@
+"""Open311 GeoReport v2 under ``/open311/v2``: services, requests, tokens, updates.
+
+A plain Flask blueprint (not flask-smorest): the spec fixes the wire shapes
+(XML by default, JSON too; form-encoded POSTs; errors as ``{code, description}``
+lists), so the views render them directly.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+
+
+def public_limit() -> str:
+    return current_app.config["RATELIMIT_PUBLIC"]
+
+
+def register_open311(app: Flask) -> None:
+    """Blueprints, CSRF exemption (API-key callers carry no session cookie) and the CLI."""
+    from ..extensions import csrf
+    from . import intake, views  # noqa: F401  (routes)
+    from .cli import apikeys
+    from .media import bp as media_bp
+
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+    app.register_blueprint(media_bp)
+    app.cli.add_command(apikeys)

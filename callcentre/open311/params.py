@@ -1,0 +1,124 @@
+"""Query and form parameters as the specification defines them, with 400s that say why."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request
+
+from workflows.states import OPEN, Status
+
+from .errors import bad_request, not_found
+
+MAX_SPAN = timedelta(days=90)  # "may not span more than 90 days"
+MAX_PAGE_SIZE = 1000  # the spec's default and our ceiling
+OPEN_STATUSES = frozenset(s.value for s in OPEN)
+CLOSED_STATUSES = frozenset(s.value for s in Status) - OPEN_STATUSES
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def param(name: str) -> str | None:
+    """A query or form value, stripped; blank counts as absent."""
+    value = request.values.get(name)
+    value = value.strip() if value is not None else None
+    return value or None
+
+
+def comma_list(name: str) -> list[str]:
+    return [part.strip() for part in (param(name) or "").split(",") if part.strip()]
+
+
+def language() -> str:
+    """``?lang=vi|en``, else the Accept-Language header, else Vietnamese."""
+    lang = param("lang")
+    if lang in ("vi", "en"):
+        return lang
+    return request.accept_languages.best_match(["vi", "en"]) or "vi"
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+
+
+def local_iso(value: datetime | None) -> str | None:
+    """Times leave in local time with their offset: ``2026-11-23T08:00:00+07:00``."""
+    return None if value is None else value.astimezone(local_zone()).isoformat(timespec="seconds")
+
+
+def check_jurisdiction() -> None:
+    """One jurisdiction per deployment: absent is fine, another one is not found."""
+    given = param("jurisdiction_id")
+    served = current_app.config["OPEN311_JURISDICTION_ID"]
+    if given is not None and given != served:
+        raise not_found(f"jurisdiction_id '{given}' not found; this endpoint serves '{served}'")
+
+
+def parse_datetime(name: str, value: str) -> datetime:
+    """W3C date/time with a timezone; a bare date means local midnight. Returns UTC."""
+    if _DATE_ONLY.match(value):
+        day = date.fromisoformat(value)
+        return datetime(day.year, day.month, day.day, tzinfo=local_zone()).astimezone(UTC)
+    # An unencoded "+07:00" in a query string arrives as " 07:00".
+    text = value.replace(" ", "+") if "T" in value else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise bad_request(f"{name} must be a W3C date/time, e.g. 2026-11-23T08:00:00+07:00") from None
+    if parsed.tzinfo is None:
+        raise bad_request(f"{name} needs a timezone, e.g. 2026-11-23T08:00:00+07:00 or ...Z")
+    return parsed.astimezone(UTC)
+
+
+def date_range(now: datetime) -> tuple[datetime, datetime]:
+    """start_date/end_date; missing ends default to a 90-day window (ending now)."""
+    raw_start, raw_end = param("start_date"), param("end_date")
+    start = parse_datetime("start_date", raw_start) if raw_start else None
+    end = parse_datetime("end_date", raw_end) if raw_end else None
+    if start is None and end is None:
+        end = now
+    if start is None:
+        start = end - MAX_SPAN  # type: ignore[operator]
+    if end is None:
+        end = start + MAX_SPAN
+    if end < start:
+        raise bad_request("end_date is before start_date")
+    if end - start > MAX_SPAN:
+        raise bad_request("start_date and end_date may not span more than 90 days")
+    return start, end
+
+
+def page_params() -> tuple[int, int]:
+    """The common ``page``/``page_size`` extension; page_size defaults to the spec's 1000."""
+    values = {}
+    for name, default, ceiling in (("page", 1, None), ("page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)):
+        raw = param(name)
+        try:
+            value = int(raw) if raw is not None else default
+        except ValueError:
+            raise bad_request(f"{name} must be a whole number") from None
+        if value < 1 or (ceiling is not None and value > ceiling):
+            raise bad_request(f"{name} must be between 1 and {ceiling}" if ceiling else f"{name} must be 1 or more")
+        values[name] = value
+    return values["page"], values["page_size"]
+
+
+def status_filter() -> frozenset[str] | None:
+    """``status=open,closed`` as internal statuses; None means all."""
+    wanted = comma_list("status")
+    if not wanted:
+        return None
+    unknown = [s for s in wanted if s not in ("open", "closed")]
+    if unknown:
+        raise bad_request(f"status must be open and/or closed (got '{', '.join(unknown)}')")
+    statuses: frozenset[str] = frozenset()
+    if "open" in wanted:
+        statuses |= OPEN_STATUSES
+    if "closed" in wanted:
+        statuses |= CLOSED_STATUSES
+    return statuses
+
+
+def public_status(internal: str) -> str:
+    return "open" if internal in OPEN_STATUSES else "closed"
