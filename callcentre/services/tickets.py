@@ -70,7 +70,7 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
         created_at=utcnow(),
     )
     db.session.add(ticket)
-    ticket.calls = []  # known empty: the response needs no query for it
+    ticket.calls, ticket.media = [], []  # known empty: the response needs no query for them
     if call is not None:
         ticket.calls.append(call)
         if call.disposition is None:
