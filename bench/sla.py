@@ -138,6 +138,7 @@ class Loader:
         self.calendar_id = self.conn.execute("SELECT id FROM work_calendars WHERE name = '24x7'").fetchone()[0]  # type: ignore[index]
         self.n_categories = self.conn.execute("SELECT count(*) FROM categories").fetchone()[0]  # type: ignore[index]
         self.batches = 0
+        self.conn.commit()  # end the implicit transaction: insert()'s transaction() must be a real one, not a savepoint
 
     def insert(self, deadlines: list[datetime | None]) -> tuple[int, int]:
         """One ticket per entry (None = closed ticket, stopped clock); the (first, last) ticket id."""
