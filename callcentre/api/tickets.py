@@ -39,6 +39,10 @@ def load_visible_ticket(ticket_id: int, user: User, *, detail: bool = False) -> 
     return ticket
 
 
+# One instance for every request: building a schema (and its nested ones) costs more than a dump.
+_DETAIL = TicketDetailOut()
+
+
 @blp.route("", methods=["POST"])
 @roles_required(*INTAKE)
 @blp.arguments(TicketCreate)
@@ -54,7 +58,7 @@ def create(data: dict[str, Any]):
         return replay
     user = authenticated_user()
     ticket = create_ticket(data, user)
-    body = TicketDetailOut().dump(ticket)
+    body = _DETAIL.dump(ticket)
     return commit_response(body, 201)
 
 

@@ -94,13 +94,16 @@ def process_due(now: datetime | None = None, batch: int = BATCH) -> Outcome:
             select(Ticket.id, Ticket.department_id).where(Ticket.id.in_(tickets.keys()))
         ).all())
         alert_rows = []
+        # One lookup per calendar, not per clock: the session's identity map holds rows
+        # weakly, so calendar_by_id() per row would SELECT the calendar again each time.
+        calendars = {cid: calendar_by_id(cid) for cid in {r.calendar_id for r in rows}}
         for row in rows:
             state = to_state(row)
             for alert in sla.due_alerts(state, now):
                 alert_rows.append({"ticket_id": row.ticket_id, "kind": row.kind, "level": alert.level,
                                    "deadline": alert.deadline, "detected_at": now,
                                    "department_id": departments.get(row.ticket_id)})
-            store(row, sla.after_alerts(state, calendar_by_id(row.calendar_id)))
+            store(row, sla.after_alerts(state, calendars[row.calendar_id]))
         out.clocks += len(rows)
         if alert_rows:
             new = db.session.execute(
@@ -145,10 +148,13 @@ def _record_effects(new, codes, departments, recipients, now, out: Outcome) -> N
         db.session.execute(insert(TicketEvent), events)
     if notices:
         db.session.execute(insert(Notification), notices)
+    by_step: dict[int, list[int]] = defaultdict(list)
     for ticket_id, n in escalate.items():
-        # Not through the ORM: escalation must not bump the version that
-        # guards people's concurrent edits of the ticket.
-        db.session.execute(update(Ticket).where(Ticket.id == ticket_id)
+        by_step[n].append(ticket_id)
+    for n, ids in by_step.items():
+        # Not through the ORM: escalation must not bump the version that guards
+        # people's concurrent edits of the ticket. One UPDATE per step, not per ticket.
+        db.session.execute(update(Ticket).where(Ticket.id.in_(ids))
                            .values(escalation_level=Ticket.escalation_level + n)
                            .execution_options(synchronize_session=False))
 

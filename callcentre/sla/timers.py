@@ -7,8 +7,9 @@ then in one query (see ``sweep.process_due``). Scheduling the same instant
 twice overwrites one job, so scheduling is idempotent; a timer that fires
 with nothing due does nothing.
 
-Timers are scheduled only after the transaction commits, and cancelled when
-no clock needs their instant any more. Redis is not the source of truth: the
+Timers are scheduled only after the transaction commits, only within
+``SLA_TIMER_HORIZON`` (the sweep creates later ones as they come within reach),
+and cancelled when no clock needs their instant any more. Redis is not the source of truth: the
 periodic sweep processes anything overdue and re-creates missing timers.
 """
 
@@ -93,8 +94,11 @@ def after_commit_reschedule(session: Session, new: datetime | None, old: datetim
             adds, drops = session.info.pop(_PENDING, ({}, set()))
             # Only future instants are cancelled: a past one may be the timer running right now.
             now_epoch = epoch_of(datetime.now(UTC))
+            # Only instants within the horizon get a job now; the sweep creates the later ones as
+            # they come within reach, so Redis holds about an hour of timers, not one per open clock.
+            limit = now_epoch + app.config["SLA_TIMER_HORIZON"]
             try:
-                schedule(adds.keys(), app)
+                schedule([e for e in adds if e <= limit], app)
                 cancel({e for e in drops - adds.keys() if e > now_epoch}, app)
             except Exception:  # noqa: BLE001 - Redis down: the sweep re-creates timers
                 log.exception("could not schedule SLA timers; the sweep will repair them")

@@ -58,6 +58,12 @@ def private_redis() -> Iterator[str]:
         stop_embedded_redis(directory)
 
 
+def fault_app(make_app: Callable[..., Flask], app: Flask, private_redis: str) -> Flask:
+    """An app whose jobs and timers live in the private Redis. Rate limits stay on the shared
+    one: Flask-Limiter keeps one storage per process, and it must outlive this test."""
+    return make_app(REDIS_URL=private_redis, RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"])
+
+
 def set_policy(api: Api, resolve_within: str) -> None:
     resp = api.put("/api/v1/sla/policies", {**POLICY, "resolve_within": resolve_within})
     assert resp.status_code in (200, 201), resp.json
@@ -186,7 +192,7 @@ def test_an_approved_extension_moves_the_breach_instant(app, api_as, start_worke
 
 def test_flushall_loses_no_breach_the_sweep_recovers_it_and_recreates_timers(
         app, make_app, tokens, private_redis, start_worker) -> None:
-    app = make_app(REDIS_URL=private_redis)  # the `app` fixture above emptied the tables
+    app = fault_app(make_app, app, private_redis)  # the `app` fixture above emptied the tables
     client = app.test_client()
     admin, operator = Api(client, tokens["admin"]), Api(client, tokens["operator"])
     set_policy(admin, "PT3S")
@@ -237,7 +243,7 @@ class DatabaseWriteLock:
 
 def test_kill_9_mid_job_then_a_new_worker_records_the_breach_exactly_once(
         app, make_app, tokens, private_redis, start_worker) -> None:
-    app = make_app(REDIS_URL=private_redis)  # the `app` fixture above emptied the tables
+    app = fault_app(make_app, app, private_redis)  # the `app` fixture above emptied the tables
     client = app.test_client()
     set_policy(Api(client, tokens["admin"]), "PT2S")
     t = create(Api(client, tokens["operator"]))
