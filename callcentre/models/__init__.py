@@ -3,6 +3,7 @@
 from .call import Call, Disposition, call_tickets
 from .contact import Contact
 from .idempotency import IdempotencyKey
+from .messaging import MessageStatus, MessageTemplate, OutboundMessage, WebhookReceipt  # noqa: F401
 from .org import Category, Department
 from .sla import CalendarException, SlaAlert, SlaClock, SlaPolicy, WorkCalendar
 from .ticket import Channel, Priority, Ticket, TicketEvent
