@@ -37,6 +37,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .cli import register_cli
     from .errors import register_error_handlers
     from .health import bp as health_bp
+    from .messaging import register_messaging
     from .metrics import register_metrics
     from .public_pages import bp as public_pages_bp
 
@@ -47,6 +48,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(public_pages_bp)
     register_metrics(app)
     register_cli(app)
+    register_messaging(app)  # citizen SMS/Zalo jobs and telephony webhooks
     return app
 
 
