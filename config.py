@@ -71,6 +71,7 @@ class Config:
     ZALO_APP_SECRET: str = _env("ZALO_APP_SECRET", "") or ""  # the OA secret key signing webhooks
     ZALO_THREAD_DAYS: int = _env_int("ZALO_THREAD_DAYS", 7)  # a follower's message joins an open ticket
     INBOUND_CATEGORY: str = _env("INBOUND_CATEGORY", "KHAC") or ""  # for tickets opened by SMS/Zalo
+    WEBHOOK_RATELIMIT: str = _env("WEBHOOK_RATELIMIT", "600 per minute") or ""  # per client IP, each webhook
     BABEL_DEFAULT_LOCALE: str = "vi"
     LANGUAGES: tuple[str, ...] = ("vi", "en")
 

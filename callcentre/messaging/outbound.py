@@ -194,10 +194,15 @@ def send_message(message_id: int) -> str:
         result = create_provider(message.provider, cfg).send(outgoing)
     except ProviderError as exc:
         return _failed(message, exc)
-    message.status = MessageStatus.SENT.value
-    message.provider_message_id = result.provider_message_id
-    message.last_error = None
+    # Conditional: a delivery report that raced ahead of us may already have moved it on.
+    db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message.id, OutboundMessage.status == MessageStatus.SENDING.value)
+        .values(status=MessageStatus.SENT.value, provider_message_id=result.provider_message_id,
+                last_error=None, updated_at=utcnow())
+    )
     db.session.commit()
+    db.session.refresh(message)
     log.info("message %s sent via %s (%s)", message.id, message.provider, result.provider_message_id)
     return message.status
 
