@@ -18,12 +18,12 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from integrations import twilio_voice
+from integrations import twilio_voice, zalo
 from integrations.webhooks import SIGNATURE_HEADER, is_valid_twilio_request, signed_url, sms_reply
 
 from ..extensions import db, limiter
 from ..models import MessageStatus, OutboundMessage, WebhookReceipt
-from . import inbound, voice
+from . import inbound, voice, zalo_inbound
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 # Delivery statuses in the order they can happen; a late callback never moves a message back.
@@ -174,3 +174,31 @@ def twilio_sms_status() -> Response:
         db.session.commit()
     return Response(status=204)
 
+
+
+# ----- Zalo -------------------------------------------------------------------
+@bp.route("/zalo", methods=["POST"])
+@limiter.limit(_rate_limit)
+def zalo_webhook() -> Response:
+    """OA events, MAC-verified with the app secret; a retried event (same msg_id) is acted on once."""
+    raw = request.get_data(cache=True)
+    cfg = current_app.config
+    if not zalo.verify_webhook(raw, request.headers.get("X-ZEvent-Signature"), cfg["ZALO_APP_SECRET"],
+                               cfg["ZALO_APP_ID"] or None):
+        return Response("invalid signature", status=403, mimetype="text/plain")
+    event = zalo.parse_event(request.get_json(force=True, silent=True) or {})
+    key = event.idempotency_key[:100]
+    seen = db.session.scalar(select(WebhookReceipt.id).where(WebhookReceipt.provider == "zalo",
+                                                             WebhookReceipt.external_id == key))
+    if seen is None:
+        ticket_id = zalo_inbound.handle_event(event)
+        db.session.add(WebhookReceipt(provider="zalo", external_id=key, kind=event.name[:40] or "unknown",
+                                      subject=(event.user_id or "")[:64] or None, ticket_id=ticket_id))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # the same event handled concurrently
+    return Response(status=200)
+
+
+zalo_webhook._roles = frozenset({"zalo-mac"})  # type: ignore[attr-defined]  # route audit: MAC-authenticated
