@@ -18,10 +18,12 @@ __all__ = ["register_messaging", "seed_message_templates"]
 def register_messaging(app: Flask) -> None:
     from ..extensions import csrf
     from .outbound import on_ticket_events
+    from .repair import repair_command
     from .webhooks import bp
 
     csrf.exempt(bp)  # providers sign their requests; they carry no session cookie to forge
     app.register_blueprint(bp)
+    app.cli.add_command(repair_command)
 
     # Connected once per process (blinker ignores a receiver connected twice); the
     # sender is the app that committed, so every app instance is served.

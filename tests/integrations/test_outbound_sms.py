@@ -215,3 +215,32 @@ def test_created_event_row_links_the_event(tel_app, tokens, run_jobs) -> None:
     [row] = _messages(tel_app)
     with tel_app.app_context():
         assert db.session.get(TicketEvent, row.event_id).kind == "created"
+
+
+def test_jobs_lost_with_redis_are_repaired_from_the_database(tel_app, tokens, fake_twilio, run_jobs) -> None:
+    from callcentre.messaging.repair import repair
+    from callcentre.redis_client import get_redis
+
+    _new_ticket(tel_app, tokens)
+    get_redis(tel_app).flushdb()  # Redis lost the notification job
+    run_jobs(tel_app)
+    assert fake_twilio.messages == [] and _messages(tel_app) == []
+    with tel_app.app_context():
+        assert repair() == (1, 0)
+    run_jobs(tel_app)
+    assert len(fake_twilio.messages) == 1
+    with tel_app.app_context():
+        assert repair() == (0, 0)  # nothing left: sent rows are never re-sent
+
+
+def test_unreachable_provider_is_retried(app, make_app, tokens, run_jobs) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    down = make_app(**{**TELEPHONY_CONFIG, "TWILIO_API_BASE": f"http://127.0.0.1:{port}"})
+    _new_ticket(down, tokens)
+    run_jobs(down)
+    [row] = _messages(down)
+    assert (row.status, row.attempts) == ("queued", 1) and "unreachable" in row.last_error
