@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Contact, Ticket
 from ..models.types import utcnow
 from ..phone import InvalidPhone, to_e164
-from ..receipt import InvalidReceiptCode, normalize
+from ..receipt import CODE_LENGTH, InvalidReceiptCode, normalize
 from ..services.contacts import get_or_create_contact
 from ..services.tickets import create_ticket
 from .templates import render
@@ -21,24 +21,29 @@ from .templates import render
 # Keywords carriers and Twilio treat as opt-out / opt-in, plus the Vietnamese "HUY" (hủy).
 STOP_WORDS = frozenset({"STOP", "HUY", "HỦY", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
-# "TRA ABCDE-FGHJK", "tra cuu ABCDEFGHJK", or the bare code.
-_LOOKUP = re.compile(r"^\s*(?:(?:TRA|TRA\s+CUU|TRA CỨU|TRA CUU)\s*[:\-]?\s*)?([0-9A-Z][0-9A-Z\s-]{8,14})\s*$",
-                     re.IGNORECASE)
+# "TRA ABCDE-FGHJK", "tra cuu ABCDEFGHJK", or the bare code (typed as XXXXX-XXXXX or XXXXXXXXXX).
+_TRA = re.compile(r"^\s*TRA(?:\s+C[UỨ]U)?(?:\s*:\s*|\s+)", re.IGNORECASE)
+_CODE_SHAPE = re.compile(r"^[0-9A-Z]{4,6}[\s-]?[0-9A-Z]{4,6}$", re.IGNORECASE)
 
 
 def _link(code: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/t/{code}"
 
 
-def receipt_code_in(text: str) -> str | None:
-    """The canonical receipt code ``text`` asks about, or None if it is not a look-up."""
-    match = _LOOKUP.match(text)
-    if not match:
-        return None
+def receipt_code_in(text: str) -> tuple[str | None, bool]:
+    """(the canonical receipt code ``text`` asks about or None, whether it is shaped as a look-up).
+
+    A look-up is ``TRA`` + something code-shaped (a mistyped code gets "not found", not a
+    ticket); a bare code-shaped word counts only if it is a valid code.
+    """
+    prefix = _TRA.match(text)
+    rest = (text[prefix.end():] if prefix else text).strip()
+    if not _CODE_SHAPE.match(rest) or len(re.sub(r"[\s-]", "", rest)) != CODE_LENGTH:
+        return None, False
     try:
-        return normalize(match.group(1))
+        return normalize(rest), bool(prefix)
     except InvalidReceiptCode:
-        return None
+        return None, bool(prefix)
 
 
 def handle_sms(from_raw: str, body: str) -> tuple[str | None, int | None]:
@@ -62,14 +67,15 @@ def handle_sms(from_raw: str, body: str) -> tuple[str | None, int | None]:
         contact.sms_opted_out_at = None
         contact.sms_consent = True
         return render("opted_in", language, {}), None
-    code = receipt_code_in(text)
-    if code is not None:
-        ticket = db.session.scalar(select(Ticket).where(Ticket.receipt_code == code))
+    code, asked = receipt_code_in(text)
+    ticket = db.session.scalar(select(Ticket).where(Ticket.receipt_code == code)) if code else None
+    # A bare word that happens to pass the check symbol (1 in 32) is a report, not a look-up.
+    if asked or ticket is not None:
         # Only the ticket's own contact learns its status: a code alone proves nothing.
         if ticket is None or contact is None or ticket.contact_id != contact.id:
-            return render("not_found", language, {"code": code}), None
-        return render("status_reply", language, {"code": code, "status": label(ticket.status, language),
-                                                  "link": _link(code)}), ticket.id
+            return render("not_found", language, {"code": code or text[:20]}), None
+        return render("status_reply", language, {"code": ticket.receipt_code, "link": _link(ticket.receipt_code),
+                                                  "status": label(ticket.status, language)}), ticket.id
     ticket = create_ticket({"channel": "sms", "category": current_app.config["INBOUND_CATEGORY"],
                             "description": text, "contact": {"phone": phone}}, None, actor_label="citizen")
     return render("inbound_created", language, {"code": ticket.receipt_code, "link": _link(ticket.receipt_code)}), \

@@ -246,3 +246,23 @@ def test_undelivered_report_records_the_error(tel_app, tokens, fake_twilio, run_
         msg = db.session.scalars(sa.select(OutboundMessage)).one()
         assert msg.status == "undelivered" and "30003" in msg.last_error
         assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookReceipt)) == 0
+
+
+def test_lookup_parsing() -> None:
+    from callcentre.messaging.inbound import receipt_code_in
+    from callcentre.receipt import new_receipt_code
+
+    code = new_receipt_code()
+    assert receipt_code_in(f"TRA {code}") == (code, True)
+    assert receipt_code_in(f"tra cứu {code[:5]}-{code[5:]}") == (code, True)
+    assert receipt_code_in(code.lower()) == (code, False)
+    assert receipt_code_in("TRA 12345-67890")[1] is True  # code-shaped: a (mistyped) look-up
+    assert receipt_code_in("Tra lai tien dien") == (None, False)  # "trả lại": a report
+    assert receipt_code_in("Tra tien dien") == (None, False)
+    assert receipt_code_in("Đèn đường hỏng") == (None, False)
+
+
+def test_unknown_code_with_tra_opens_no_ticket(tel_app) -> None:
+    client = tel_app.test_client()
+    body = post(client, "/webhooks/twilio/sms", sms("SM" + "7" * 32, "TRA ABCDE-FGHJK")).get_data(as_text=True)
+    assert "Không tìm thấy" in body and _tickets(tel_app) == []
