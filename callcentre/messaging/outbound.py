@@ -120,7 +120,8 @@ def build_message(ticket: Ticket, contact: Contact, kind: str, key: str, channel
         provider=provider, to=contact.phone, body=body, language=contact.language, encoding=seg.encoding,
         segments=seg.segments, status=MessageStatus.QUEUED.value, attempts=0,
     )
-    if message.status == MessageStatus.QUEUED and not contact.can_receive_sms and channel == "sms":
+    # An opted-out citizen gets nothing, on any channel.
+    if message.status == MessageStatus.QUEUED and not contact.can_receive_sms:
         message.status, message.last_error = MessageStatus.SUPPRESSED.value, "opted out"
     return message
 
@@ -179,7 +180,7 @@ def send_message(message_id: int) -> str:
     if message is None or claimed != 1:
         return message.status if message else "missing"  # sent, failed or claimed by another job
     contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
-    if message.channel == "sms" and contact is not None and not contact.can_receive_sms:
+    if contact is not None and not contact.can_receive_sms:  # opted out since it was queued
         message.status, message.last_error = MessageStatus.SUPPRESSED.value, "opted out"
         db.session.commit()
         return message.status

@@ -72,7 +72,9 @@ def _base() -> str:
 def twilio_voice_incoming() -> Response:
     """An incoming call (and its menu/queue steps, ``?step=``): log it, answer with TwiML."""
     form = request.form
-    call = voice.log_incoming(form.get("CallSid", ""), form.get("From", ""), form.get("To", ""))
+    if not form.get("CallSid"):
+        return Response("CallSid is required", status=400, mimetype="text/plain")
+    call = voice.log_incoming(form["CallSid"], form.get("From", ""), form.get("To", ""))
     step = request.args.get("step")
     if step == "menu":
         language = "en" if form.get("Digits") == twilio_voice.ENGLISH_KEY else "vi"
@@ -94,7 +96,9 @@ def twilio_voice_incoming() -> Response:
 @twilio_signed
 def twilio_voice_status() -> Response:
     form = request.form
-    call = voice.find_call(form.get("CallSid"))
+    if not form.get("CallSid"):
+        return Response("CallSid is required", status=400, mimetype="text/plain")
+    call = voice.find_call(form["CallSid"])
     if call is None:  # a status for a call we never saw answered (e.g. rejected early): log it now
         call = voice.log_incoming(form.get("CallSid", ""), form.get("From", ""), form.get("To", ""))
     voice.update_status(call, form.get("CallStatus", ""), form.get("CallDuration"))
@@ -123,6 +127,8 @@ def twilio_voice_recording() -> Response:
 def twilio_sms_incoming() -> Response:
     """A citizen's SMS: answered with TwiML; a retried MessageSid gets the same answer, once acted on."""
     sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    if not sid:
+        return Response("MessageSid is required", status=400, mimetype="text/plain")
     done = db.session.scalar(select(WebhookReceipt).where(WebhookReceipt.provider == "twilio-sms",
                                                           WebhookReceipt.external_id == sid))
     if done is not None:

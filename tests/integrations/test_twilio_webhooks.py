@@ -266,3 +266,11 @@ def test_unknown_code_with_tra_opens_no_ticket(tel_app) -> None:
     client = tel_app.test_client()
     body = post(client, "/webhooks/twilio/sms", sms("SM" + "7" * 32, "TRA ABCDE-FGHJK")).get_data(as_text=True)
     assert "Không tìm thấy" in body and _tickets(tel_app) == []
+
+
+def test_requests_without_twilio_ids_are_rejected(tel_app) -> None:
+    client = tel_app.test_client()
+    assert post(client, "/webhooks/twilio/voice", {"From": CALLER}).status_code == 400
+    assert post(client, "/webhooks/twilio/voice/status", {"CallStatus": "completed"}).status_code == 400
+    assert post(client, "/webhooks/twilio/sms", {"From": CALLER, "Body": "xin chào"}).status_code == 400
+    assert _calls(tel_app) == [] and _tickets(tel_app) == []
