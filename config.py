@@ -57,6 +57,27 @@ class Config:
     SLA_TIMER_HORIZON: int = _env_int("SLA_TIMER_HORIZON", 3600)  # sweep re-creates timers this far ahead
     REOPEN_WINDOW_DAYS: int = _env_int("REOPEN_WINDOW_DAYS", 7)  # citizen may dispute an answer this long
     AUTO_CLOSE_AFTER_DAYS: int = _env_int("AUTO_CLOSE_AFTER_DAYS", 7)  # resolved -> closed if no dispute
+    # Telephony and citizen notifications (docs/telephony.md). Unset -> console provider, no Zalo,
+    # and webhooks refuse every request (403) until their secret is configured.
+    TWILIO_ACCOUNT_SID: str = _env("TWILIO_ACCOUNT_SID", "") or ""
+    TWILIO_AUTH_TOKEN: str = _env("TWILIO_AUTH_TOKEN", "") or ""
+    TWILIO_FROM_NUMBER: str = _env("TWILIO_FROM_NUMBER", "") or ""
+    TWILIO_API_BASE: str | None = _env("TWILIO_API_BASE")  # unset -> https://api.twilio.com
+    VOICE_QUEUE: str = _env("VOICE_QUEUE", "operators") or ""
+    VOICE_CALENDAR: str = _env("VOICE_CALENDAR", "working_hours") or ""  # out of it -> voicemail
+    SMS_PROVIDER: str = _env("SMS_PROVIDER", "console") or ""  # console | twilio
+    SMS_STRIP_DIACRITICS: bool = _env("SMS_STRIP_DIACRITICS", "0") == "1"
+    SMS_QUIET_HOURS: str = _env("SMS_QUIET_HOURS", "21:00-07:00") or ""  # local time; "" -> none
+    SMS_RETRY_INTERVALS: str = _env("SMS_RETRY_INTERVALS", "30,120,600,1800,3600") or ""  # seconds
+    ZALO_PROVIDER: str = _env("ZALO_PROVIDER", "") or ""  # "" (off) | zalo | console
+    ZALO_API_BASE: str = _env("ZALO_API_BASE", "https://business.openapi.zalo.me") or ""
+    ZALO_ACCESS_TOKEN: str = _env("ZALO_ACCESS_TOKEN", "") or ""
+    ZALO_TEMPLATE_IDS: str = _env("ZALO_TEMPLATE_IDS", "") or ""  # "created=123,resolve=456,..."
+    ZALO_APP_ID: str = _env("ZALO_APP_ID", "") or ""
+    ZALO_APP_SECRET: str = _env("ZALO_APP_SECRET", "") or ""  # the OA secret key signing webhooks
+    ZALO_THREAD_DAYS: int = _env_int("ZALO_THREAD_DAYS", 7)  # a follower's message joins an open ticket
+    INBOUND_CATEGORY: str = _env("INBOUND_CATEGORY", "KHAC") or ""  # for tickets opened by SMS/Zalo
+    WEBHOOK_RATELIMIT: str = _env("WEBHOOK_RATELIMIT", "600 per minute") or ""  # per client IP, each webhook
     BABEL_DEFAULT_LOCALE: str = "vi"
     LANGUAGES: tuple[str, ...] = ("vi", "en")
 

@@ -37,6 +37,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .cli import register_cli
     from .errors import register_error_handlers
     from .health import bp as health_bp
+    from .messaging import register_messaging
     from .metrics import register_metrics
     from .open311 import register_open311
     from .public_pages import bp as public_pages_bp
@@ -49,6 +50,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     register_metrics(app)
     register_cli(app)
     register_open311(app)
+    register_messaging(app)  # citizen SMS/Zalo jobs and telephony webhooks
     return app
 
 

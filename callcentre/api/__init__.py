@@ -8,10 +8,11 @@ from ..extensions import api, csrf
 
 
 def register_api(app: Flask) -> None:
-    from . import api_clients, calls, catalog, contacts, notifications, public, sla, tickets, transitions
+    from . import api_clients, calls, catalog, contacts, messages, notifications, public, sla, tickets, transitions
 
     api.init_app(app)
-    for module in (tickets, transitions, calls, contacts, catalog, public, sla, notifications, api_clients):
+    modules = (tickets, transitions, calls, contacts, catalog, public, sla, notifications, messages, api_clients)
+    for module in modules:
         # Bearer-token callers carry no cookie to forge; session callers get
         # CSRF checked in auth.authenticated_user().
         csrf.exempt(module.blp)

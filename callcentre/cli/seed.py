@@ -9,6 +9,7 @@ from sqlalchemy import select
 from .. import seed_data
 from ..extensions import db
 from ..geo import province_name
+from ..messaging import seed_message_templates
 from ..models import Category, Department, SlaPolicy, User, WorkCalendar
 from ..sla.calendars import ensure_default_calendars
 from ..textnorm import search_key
@@ -64,6 +65,7 @@ def seed_command(no_users: bool) -> None:
     seed_reference_data()
     db.session.flush()
     seed_sla_policies()
+    seed_message_templates()
     if not no_users:
         seed_demo_users()
     db.session.commit()

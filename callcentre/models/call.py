@@ -48,6 +48,8 @@ class Call(db.Model):
     disposition: Mapped[str | None] = mapped_column(String(20), index=True)
     notes: Mapped[str | None] = mapped_column(Text)
     recording_url: Mapped[str | None] = mapped_column(String(500))
+    # The telephony provider's last CallStatus (ringing, in-progress, completed, busy, no-answer...).
+    provider_status: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contact: Mapped[Contact | None] = relationship()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -22,6 +22,10 @@ class Contact(db.Model):
     language: Mapped[str] = mapped_column(String(5), default="vi")
     sms_consent: Mapped[bool] = mapped_column(Boolean, default=True)
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Zalo: the OA follower id once the citizen shared their phone with the OA,
+    # and whether they agreed to be notified on Zalo (then Zalo first, SMS as fallback).
+    zalo_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    zalo_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

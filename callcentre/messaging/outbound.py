@@ -1,0 +1,243 @@
+"""Citizen notifications: workflow events -> OutboundMessage rows -> provider, each at most once.
+
+Flow: ``ticket_events_committed`` (after commit) enqueues ``notify_event(event_id)``;
+that job creates one row per channel with the unique key ``"{event_id}:{channel}"``
+(a second run finds the row and stops) and enqueues ``send_message(id)`` with RQ
+``Retry`` backoff, or schedules it for the morning in quiet hours (``enqueue_at``).
+``send_message`` claims the row (``queued`` -> ``sending`` in one UPDATE, so two
+jobs can never both send), calls the provider, and records the outcome. After
+the last try the row is ``failed`` (``GET /api/v1/messages?status=failed``) and
+a failed Zalo message falls back to SMS.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+from rq import Retry, get_current_job
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from integrations.sms import OutgoingMessage, ProviderError, count_segments, create_provider
+from workflows.states import label
+
+from ..after_commit import CommittedEvent
+from ..extensions import db
+from ..models import Contact, MessageStatus, OutboundMessage, Ticket, TicketEvent
+from ..models.types import utcnow
+from ..redis_client import get_queue
+from .templates import NOTIFY_KINDS, render, shorten
+
+log = logging.getLogger(__name__)
+QUEUE = "default"
+NOTIFY_JOB = "callcentre.messaging.outbound.notify_event"
+SEND_JOB = "callcentre.messaging.outbound.send_message"
+
+
+# ----- after commit: enqueue --------------------------------------------------
+def on_ticket_events(sender: Flask, events: list[CommittedEvent]) -> None:
+    """Subscriber of ``ticket_events_committed``: one idempotent job per notifiable event."""
+    wanted = [e for e in events if e.kind in NOTIFY_KINDS]
+    if not wanted:
+        return
+    queue = get_queue(QUEUE, sender)
+    for event in wanted:
+        try:
+            # The job id dedupes in Redis too; the unique key in the database is what counts.
+            queue.enqueue(NOTIFY_JOB, event.event_id, job_id=f"notify-{event.event_id}",
+                          result_ttl=3600, failure_ttl=7 * 86400)
+        except Exception:  # noqa: BLE001 - the commit stands; the row can be re-notified
+            log.exception("could not enqueue notification of event %s", event.event_id)
+
+
+# ----- quiet hours ------------------------------------------------------------
+def parse_quiet_hours(spec: str) -> tuple[time, time] | None:
+    """``"21:00-07:00"`` -> (21:00, 07:00); ``""`` -> None (send at any hour)."""
+    if not spec or "-" not in spec:
+        return None
+    start, end = (time.fromisoformat(p.strip()) for p in spec.split("-", 1))
+    return start, end
+
+
+def quiet_until(now: datetime, spec: str, tz: str) -> datetime | None:
+    """The end of the quiet period ``now`` falls in (UTC), or None if it is not quiet."""
+    window = parse_quiet_hours(spec)
+    if window is None:
+        return None
+    start, end = window
+    local = now.astimezone(ZoneInfo(tz))
+    t = local.time()
+    quiet = (start <= t or t < end) if start > end else (start <= t < end)
+    if not quiet:
+        return None
+    day = local.date() if t < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def retry_intervals(app: Flask) -> list[int]:
+    return [int(x) for x in str(app.config.get("SMS_RETRY_INTERVALS") or "").split(",") if x.strip()]
+
+
+# ----- the jobs ---------------------------------------------------------------
+def _params(ticket: Ticket, event: TicketEvent) -> dict[str, str]:
+    language = ticket.contact.language if ticket.contact else "vi"
+    return {
+        "code": ticket.receipt_code,
+        "link": f"{current_app.config['PUBLIC_BASE_URL']}/t/{ticket.receipt_code}",
+        "status": label(ticket.status, language),
+        "answer": shorten(ticket.public_answer),
+        "note": shorten(event.note, 100),
+    }
+
+
+def _create_message(key: str, **values: Any) -> OutboundMessage:
+    """Insert the row for ``key`` or return the one already there (a repeated job)."""
+    existing = db.session.scalar(select(OutboundMessage).where(OutboundMessage.idempotency_key == key))
+    if existing is not None:
+        return existing
+    message = OutboundMessage(idempotency_key=key, **values)
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:  # a concurrent job won the race: use its row
+        return db.session.scalars(select(OutboundMessage).where(OutboundMessage.idempotency_key == key)).one()
+    return message
+
+
+def build_message(ticket: Ticket, contact: Contact, kind: str, key: str, channel: str,
+                  params: dict[str, str], event_id: int | None = None) -> OutboundMessage:
+    cfg = current_app.config
+    provider = cfg["ZALO_PROVIDER"] if channel == "zalo" else cfg["SMS_PROVIDER"]
+    body = render(kind, contact.language, params, channel=channel,
+                  strip=channel == "sms" and bool(cfg.get("SMS_STRIP_DIACRITICS")))
+    seg = count_segments(body)
+    message = _create_message(
+        key, ticket_id=ticket.id, contact_id=contact.id, event_id=event_id, kind=kind, channel=channel,
+        provider=provider, to=contact.phone, body=body, language=contact.language, encoding=seg.encoding,
+        segments=seg.segments, status=MessageStatus.QUEUED.value, attempts=0,
+    )
+    # An opted-out citizen gets nothing, on any channel.
+    if message.status == MessageStatus.QUEUED and not contact.can_receive_sms:
+        message.status, message.last_error = MessageStatus.SUPPRESSED.value, "opted out"
+    return message
+
+
+def notify_event(event_id: int) -> list[int]:
+    """Create this event's message(s) and hand them to ``send_message``; safe to run twice."""
+    event = db.session.get(TicketEvent, event_id)
+    if event is None or event.kind not in NOTIFY_KINDS:
+        return []
+    ticket = event.ticket
+    contact = ticket.contact
+    if contact is None:
+        return []
+    if event.kind == "created" and ticket.channel == "sms":
+        return []  # the reply to the citizen's own SMS already carried the receipt code
+    params = _params(ticket, event)
+    cfg = current_app.config
+    zalo_first = bool(cfg.get("ZALO_PROVIDER")) and contact.zalo_consent
+    channel = "zalo" if zalo_first else "sms"
+    message = build_message(ticket, contact, event.kind, f"{event_id}:{channel}", channel, params, event_id)
+    db.session.commit()
+    schedule_send(message, ticket)
+    return [message.id]
+
+
+def schedule_send(message: OutboundMessage, ticket: Ticket | None) -> None:
+    """Enqueue the send now, or at the end of the night unless the ticket is urgent."""
+    if message.status != MessageStatus.QUEUED:
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    intervals = retry_intervals(app)
+    retry = Retry(max=len(intervals), interval=intervals) if intervals else None
+    queue = get_queue(QUEUE, app)
+    urgent = ticket is not None and ticket.priority == "urgent"
+    later = None if urgent else quiet_until(utcnow(), app.config["SMS_QUIET_HOURS"], app.config["DEFAULT_TIMEZONE"])
+    job_id = f"send-{message.id}"
+    if later is not None:
+        if message.scheduled_for != later:
+            message.scheduled_for = later
+            db.session.commit()
+        queue.enqueue_at(later, SEND_JOB, message.id, job_id=job_id, retry=retry, failure_ttl=7 * 86400)
+    else:
+        queue.enqueue(SEND_JOB, message.id, job_id=job_id, retry=retry, failure_ttl=7 * 86400)
+
+
+def send_message(message_id: int) -> str:
+    """Send one queued message (a job); raise to let RQ retry a provider error."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == MessageStatus.QUEUED.value)
+        .values(status=MessageStatus.SENDING.value, attempts=OutboundMessage.attempts + 1, updated_at=now)
+    ).rowcount
+    db.session.commit()
+    message = db.session.get(OutboundMessage, message_id)
+    if message is None or claimed != 1:
+        return message.status if message else "missing"  # sent, failed or claimed by another job
+    contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
+    if contact is not None and not contact.can_receive_sms:  # opted out since it was queued
+        message.status, message.last_error = MessageStatus.SUPPRESSED.value, "opted out"
+        db.session.commit()
+        return message.status
+    cfg = current_app.config
+    base = cfg["PUBLIC_BASE_URL"]
+    outgoing = OutgoingMessage(
+        to=message.to, body=message.body, reference=message.idempotency_key, template=message.kind,
+        params=_zalo_params(message), status_callback=(
+            f"{base}/webhooks/twilio/sms/status?message_id={message.id}" if message.provider == "twilio" else None),
+    )
+    try:
+        result = create_provider(message.provider, cfg).send(outgoing)
+    except ProviderError as exc:
+        return _failed(message, exc)
+    # Conditional: a delivery report that raced ahead of us may already have moved it on.
+    db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message.id, OutboundMessage.status == MessageStatus.SENDING.value)
+        .values(status=MessageStatus.SENT.value, provider_message_id=result.provider_message_id,
+                last_error=None, updated_at=utcnow())
+    )
+    db.session.commit()
+    db.session.refresh(message)
+    log.info("message %s sent via %s (%s)", message.id, message.provider, result.provider_message_id)
+    return message.status
+
+
+def _zalo_params(message: OutboundMessage) -> dict[str, str]:
+    if message.channel != "zalo" or message.ticket_id is None:
+        return {}
+    ticket = db.session.get(Ticket, message.ticket_id)
+    event = db.session.get(TicketEvent, message.event_id) if message.event_id else None
+    return _params(ticket, event) if ticket and event else {}
+
+
+def _failed(message: OutboundMessage, exc: ProviderError) -> str:
+    job = get_current_job()
+    final = not exc.retryable or job is None or not job.retries_left
+    message.last_error = str(exc)[:1000]
+    message.status = MessageStatus.FAILED.value if final else MessageStatus.QUEUED.value
+    db.session.commit()
+    if not final:
+        log.warning("message %s: %s; RQ retries (%s left)", message.id, exc, job.retries_left if job else 0)
+        raise exc
+    log.error("message %s failed for good: %s", message.id, exc)
+    if message.channel == "zalo":
+        _fall_back_to_sms(message)
+    return message.status
+
+
+def _fall_back_to_sms(message: OutboundMessage) -> None:
+    """Zalo could not deliver: the same notice by SMS (its own row and key)."""
+    ticket = db.session.get(Ticket, message.ticket_id) if message.ticket_id else None
+    contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
+    event = db.session.get(TicketEvent, message.event_id) if message.event_id else None
+    if ticket is None or contact is None or event is None:
+        return
+    sms = build_message(ticket, contact, message.kind, f"{event.id}:sms", "sms", _params(ticket, event), event.id)
+    db.session.commit()
+    schedule_send(sms, ticket)

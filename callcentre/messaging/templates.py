@@ -1,0 +1,89 @@
+"""Message texts per kind, language and channel: data in ``message_templates``, seeded with defaults.
+
+Placeholders (``str.format`` style): ``{code}`` receipt code, ``{link}`` the public
+lookup page, ``{status}`` the status label, ``{answer}`` the (shortened) answer,
+``{note}`` what the department asks for. Unknown placeholders render empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..extensions import db
+from ..models import MessageTemplate
+from ..models.types import utcnow
+from ..textnorm import strip_diacritics
+
+# (kind, language) -> body. "sms" bodies also serve as the record of a Zalo message.
+DEFAULTS: dict[tuple[str, str], str] = {
+    ("created", "vi"): "Tổng đài 1022 đã tiếp nhận phản ánh của quý vị. Mã biên nhận: {code}. Tra cứu: {link}",
+    ("created", "en"): "1022 hotline: your report was received. Receipt code: {code}. Track it: {link}",
+    ("request_info", "vi"): "1022: Phản ánh {code} cần bổ sung thông tin: {note}. Vui lòng gọi 1022. {link}",
+    ("request_info", "en"): "1022: report {code} needs more information: {note}. Please call 1022. {link}",
+    ("resolve", "vi"): "1022: Phản ánh {code} đã được trả lời: {answer} Chi tiết: {link}",
+    ("resolve", "en"): "1022: report {code} was answered: {answer} Details: {link}",
+    ("close", "vi"): "1022: Phản ánh {code} đã kết thúc. Cảm ơn quý vị. {link}",
+    ("close", "en"): "1022: report {code} is closed. Thank you. {link}",
+    # Replies to inbound SMS (TwiML).
+    ("status_reply", "vi"): "1022: Phản ánh {code}: {status}. Chi tiết: {link}",
+    ("status_reply", "en"): "1022: report {code}: {status}. Details: {link}",
+    ("not_found", "vi"): "1022: Không tìm thấy phản ánh {code} gửi từ số điện thoại này.",
+    ("not_found", "en"): "1022: no report {code} was filed from this phone number.",
+    ("inbound_created", "vi"): "1022 đã tiếp nhận tin nhắn của quý vị. Mã biên nhận: {code}. Tra cứu: {link}",
+    ("inbound_created", "en"): "1022 received your message. Receipt code: {code}. Track it: {link}",
+    ("opted_out", "vi"): "1022: Quý vị sẽ không nhận tin nhắn từ 1022 nữa. Nhắn START để nhận lại.",
+    ("opted_out", "en"): "1022: you will get no more messages from 1022. Text START to resume.",
+    ("opted_in", "vi"): "1022: Quý vị sẽ nhận lại tin nhắn thông báo từ 1022.",
+    ("opted_in", "en"): "1022: you will receive 1022 messages again.",
+}
+NOTIFY_KINDS = frozenset({"created", "request_info", "resolve", "close"})
+CHANNELS = ("sms", "zalo")
+
+
+def seed_message_templates() -> int:
+    """Insert the default templates that are missing; never overwrite an edited one. Does not commit."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    added = 0
+    for channel in CHANNELS:
+        for (kind, language), body in DEFAULTS.items():
+            result = db.session.execute(
+                insert(MessageTemplate).values(kind=kind, language=language, channel=channel, body=body,
+                                               updated_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["kind", "language", "channel"])
+                .returning(MessageTemplate.id)  # rowcount is -1 here on psycopg; rows are exact
+            )
+            added += len(result.all())
+    return added
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def template_body(kind: str, language: str, channel: str = "sms") -> str:
+    """The stored text, else the built-in default (vi when the language has none)."""
+    language = language if language in ("vi", "en") else "vi"
+    rows = dict(db.session.execute(
+        select(MessageTemplate.language, MessageTemplate.body).where(
+            MessageTemplate.kind == kind, MessageTemplate.channel == channel,
+            MessageTemplate.language.in_((language, "vi")))
+    ).all())
+    return rows.get(language) or rows.get("vi") or DEFAULTS.get((kind, language)) or DEFAULTS[(kind, "vi")]
+
+
+def render(kind: str, language: str, params: Mapping[str, str], *, channel: str = "sms",
+           strip: bool = False) -> str:
+    """The text of ``kind`` for a citizen; ``strip``: Vietnamese without diacritics (GSM-7, cheaper)."""
+    text = template_body(kind, language, channel).format_map(_Blank(params))
+    text = " ".join(text.split())  # an empty placeholder must not leave double spaces
+    return strip_diacritics(text) if strip else text
+
+
+def shorten(text: str | None, limit: int = 120) -> str:
+    """An answer short enough for an SMS; the full text is behind the link."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

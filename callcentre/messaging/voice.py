@@ -1,0 +1,98 @@
+"""The hotline's calls from Twilio webhooks: log at once, follow status, keep recordings."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from integrations import twilio_voice
+from integrations.webhooks import FINAL_CALL_STATUSES, after, seconds
+
+from ..extensions import db
+from ..models import Call, Disposition
+from ..models.types import utcnow
+from ..phone import InvalidPhone, to_e164
+from ..services.contacts import get_or_create_contact
+from ..sla.calendars import load_calendar
+
+log = logging.getLogger(__name__)
+
+
+def find_call(call_sid: str | None) -> Call | None:
+    if not call_sid:
+        return None
+    return db.session.scalar(select(Call).where(Call.provider_call_id == call_sid))
+
+
+def log_incoming(call_sid: str, from_raw: str, to_raw: str) -> Call:
+    """The Call row for ``call_sid``, created on Twilio's first request (a retry finds it)."""
+    call = find_call(call_sid)
+    if call is not None:
+        return call
+    contact = None
+    try:
+        phone = to_e164(from_raw)
+    except InvalidPhone:
+        phone = (from_raw or "unknown")[:20]  # withheld numbers: the call is still logged
+    else:
+        contact = get_or_create_contact(phone)
+    call = Call(provider_call_id=call_sid, direction="inbound", from_number=phone,
+                to_number=(to_raw or "1022")[:20], contact=contact, provider_status="ringing")
+    db.session.add(call)
+    db.session.flush()
+    return call
+
+
+def office_open(now: datetime | None = None) -> bool:
+    try:
+        return load_calendar(current_app.config["VOICE_CALENDAR"]).is_working_time(now or utcnow())
+    except (LookupError, ValueError):
+        # A broken calendar must not silence the hotline: send callers to the queue.
+        log.exception("voice calendar %r unusable; treating the office as open", current_app.config["VOICE_CALENDAR"])
+        return True
+
+
+def update_status(call: Call, status: str, duration: str | None) -> None:
+    """A status callback; a call that ends before an operator took it is abandoned (call back)."""
+    if call.ended_at is not None and status not in FINAL_CALL_STATUSES:
+        return  # a late, out-of-order "ringing"/"in-progress": the end already stands
+    call.provider_status = status[:20]
+    if status in FINAL_CALL_STATUSES:
+        call.ended_at = call.ended_at or after(call.started_at, seconds(duration))
+        if call.answered_at is not None:
+            call.duration_seconds = max(0, int((call.ended_at - call.answered_at).total_seconds()))
+        elif call.disposition is None:
+            call.disposition = Disposition.ABANDONED.value
+
+
+def queue_result(call: Call, result: str, queue_time: str | None) -> None:
+    """``<Enqueue action>``: ``bridged`` means an operator picked the caller up."""
+    if result == "bridged":
+        if call.answered_at is None:
+            call.answered_at = after(call.started_at, seconds(queue_time))
+        if call.disposition == Disposition.ABANDONED.value:
+            call.disposition = None  # the status callback came first; it was answered after all
+        if call.ended_at is not None:
+            call.duration_seconds = max(0, int((call.ended_at - call.answered_at).total_seconds()))
+    elif call.answered_at is None and call.disposition is None:
+        call.disposition = Disposition.ABANDONED.value  # hung up / left the queue unanswered
+
+
+def store_recording(call: Call, url: str | None, status: str | None) -> None:
+    """A voicemail (or call recording) is ready: keep its URL; an after-hours call becomes a call-back."""
+    if status not in (None, "", "completed") or not url:
+        return
+    call.recording_url = url[:500]
+    if call.answered_at is None and call.disposition in (None, Disposition.ABANDONED.value):
+        call.disposition = Disposition.VOICEMAIL.value
+
+
+def welcome_twiml(base: str) -> str:
+    queue = current_app.config["VOICE_QUEUE"]
+    if not office_open():
+        return twilio_voice.after_hours(f"{base}/webhooks/twilio/voice/recording")
+    return twilio_voice.welcome(f"{base}/webhooks/twilio/voice?step=menu", queue,
+                                f"{base}/webhooks/twilio/voice?step=queue")

@@ -1,0 +1,79 @@
+"""Zalo OA webhook events: a follower's message opens a ticket on channel ``zalo`` or joins their open one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from integrations.zalo import ZaloEvent
+from workflows import sla
+from workflows.states import OPEN
+
+from ..errors import ApiError
+from ..extensions import db
+from ..models import Category, Contact, Ticket, TicketEvent, WebhookReceipt
+from ..models.types import utcnow
+from ..phone import InvalidPhone, to_e164
+from ..services.contacts import get_or_create_contact
+from ..services.tickets import _title_from, _unique_receipt_code, create_ticket
+from ..sla import clocks
+
+
+def _open_ticket_of(user_id: str) -> Ticket | None:
+    """The follower's latest still-open Zalo ticket from the last ``ZALO_THREAD_DAYS``."""
+    since = utcnow() - timedelta(days=current_app.config["ZALO_THREAD_DAYS"])
+    return db.session.scalar(
+        select(Ticket).join(WebhookReceipt, WebhookReceipt.ticket_id == Ticket.id)
+        .where(WebhookReceipt.provider == "zalo", WebhookReceipt.subject == user_id,
+               Ticket.channel == "zalo", Ticket.status.in_([s.value for s in OPEN]), Ticket.created_at >= since)
+        .order_by(Ticket.id.desc()).limit(1)
+    )
+
+
+def _new_ticket(text: str, contact: Contact | None) -> Ticket:
+    data = {"channel": "zalo", "category": current_app.config["INBOUND_CATEGORY"], "description": text}
+    if contact is not None:
+        return create_ticket({**data, "contact": {"phone": contact.phone}}, None, actor_label="citizen")
+    # A follower who has not shared a phone number yet: the ticket has no contact (Zalo is how we
+    # reach them). create_ticket needs a phone, so this mirrors its few steps.
+    category = db.session.scalar(select(Category).where(Category.code == data["category"]))
+    if category is None:
+        raise ApiError(500, f"INBOUND_CATEGORY '{data['category']}' does not exist")
+    ticket = Ticket(receipt_code=_unique_receipt_code(), channel="zalo", category=category,
+                    department_id=category.default_department_id, priority="normal", title=_title_from(text),
+                    description=text, status="received")
+    db.session.add(ticket)
+    db.session.add(TicketEvent(ticket=ticket, actor_label="citizen", kind="created", to_status="received",
+                               payload={"channel": "zalo", "category": category.code}, public=True))
+    db.session.flush()
+    clocks.start(ticket, sla.RESOLVE, ticket.created_at)
+    return ticket
+
+
+def handle_event(event: ZaloEvent) -> int | None:
+    """Apply one event; returns the ticket id it opened or updated. Caller records the receipt and commits."""
+    if not event.user_id:
+        return None
+    contact = db.session.scalar(select(Contact).where(Contact.zalo_user_id == event.user_id))
+    if event.name == "user_submit_info" and event.phone:
+        try:
+            phone = to_e164(event.phone)
+        except InvalidPhone:
+            return None
+        contact = get_or_create_contact(phone, event.name_shared)
+        contact.zalo_user_id = event.user_id
+        contact.zalo_consent = True  # shared with the OA to be served there: notify on Zalo first
+        return None
+    if not event.is_user_message or not (event.text or "").strip():
+        return None  # follows, reads, reactions: nothing to file
+    text = event.text.strip()
+    ticket = _open_ticket_of(event.user_id)
+    if ticket is not None:
+        db.session.add(TicketEvent(ticket=ticket, actor_label="citizen", kind="citizen_message",
+                                   from_status=ticket.status, to_status=ticket.status, note=text,
+                                   payload={"channel": "zalo", "msg_id": event.message_id}))
+        db.session.flush()
+        return ticket.id
+    return _new_ticket(text, contact).id
