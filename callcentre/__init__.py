@@ -39,6 +39,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .health import bp as health_bp
     from .metrics import register_metrics
     from .public_pages import bp as public_pages_bp
+    from .web import register_web
 
     register_auth(app)
     register_api(app)
@@ -47,6 +48,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(public_pages_bp)
     register_metrics(app)
     register_cli(app)
+    register_web(app)  # the server-rendered UI
     return app
 
 
@@ -73,9 +75,9 @@ def _limiter_storage_uri(redis_url: str) -> str:
 
 
 def _select_locale() -> str:
-    from flask import request
+    from flask import request, session
 
-    lang = request.args.get("lang") or request.cookies.get("lang")
+    lang = request.args.get("lang") or session.get("lang") or request.cookies.get("lang")
     if lang in ("vi", "en"):
         return lang
     return request.accept_languages.best_match(["vi", "en"]) or "vi"
