@@ -42,3 +42,10 @@
     });
   });
 })();
+// Ctrl+Enter (or Cmd+Enter) submits the form being typed in, from any field.
+document.addEventListener("keydown", function (e) {
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.form) {
+    e.preventDefault();
+    if (e.target.form.requestSubmit) { e.target.form.requestSubmit(); } else { e.target.form.submit(); }
+  }
+});

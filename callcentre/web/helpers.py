@@ -110,6 +110,22 @@ def sla_state(clocks: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
 STATE_LABELS = {"on_time": _l("Đúng hạn"), "at_risk": _l("Sắp quá hạn"), "breached": _l("Quá hạn")}
 
 
+PRIORITY_LABELS = {"normal": _l("Bình thường"), "high": _l("Cao"), "urgent": _l("Khẩn cấp")}
+CHANNEL_LABELS = {"phone": _l("Điện thoại 1022"), "app": _l("Ứng dụng"), "web": _l("Cổng thông tin"),
+                  "zalo": "Zalo", "sms": "SMS", "walk_in": _l("Trực tiếp")}
+EVENT_LABELS = {"created": _l("Tạo phiếu"), "call_attached": _l("Gắn cuộc gọi"), "merged_in": _l("Gộp phiếu trùng vào"),
+                "sla_warning": _l("Cảnh báo sắp quá hạn"), "sla_breach": _l("Quá hạn")}
+
+
+def event_label(kind: str) -> str:
+    from workflows.definition import BY_NAME
+
+    spec = BY_NAME.get(kind)
+    if spec is not None:
+        return spec.label_en if lang() == "en" else spec.label_vi
+    return str(EVENT_LABELS.get(kind, kind))
+
+
 def install(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["duration"] = duration
@@ -125,6 +141,9 @@ def install(app: Flask) -> None:
             "name_of": lambda row: (getattr(row, "name_en", None) if lang() == "en" else None)
             or getattr(row, "name_vi", ""),
             "page_url": page_url,
+            "event_label": event_label,
+            "priority_label": lambda p: str(PRIORITY_LABELS.get(p, p)),
+            "channel_label": lambda c: str(CHANNEL_LABELS.get(c, c)),
         }
 
 

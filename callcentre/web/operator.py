@@ -116,13 +116,13 @@ def log():
     form = CallForm()
     _choices(form)
     user = current_user._get_current_object()
-    if not form.validate():
-        return _page(form, 422)
+    form.validate()  # collect every error, so all are shown at once
+    phone = "+84000000000"  # placeholder so the other fields still get checked
     try:
-        phone = to_e164(form.phone.data)
+        phone = to_e164(form.phone.data or "")
     except InvalidPhone:
-        form.phone.errors.append(_("Số điện thoại không hợp lệ"))
-        return _page(form, 422)
+        if not form.phone.errors:
+            form.phone.errors = [_("Số điện thoại không hợp lệ")]
     outcome = form.outcome.data
     target: Ticket | None = None
     if outcome == "attach":
@@ -143,7 +143,10 @@ def log():
                 "location": {"address": form.address.data} if form.address.data else None,
             })
         except ValidationError as exc:
-            _form_errors(form, exc.messages_dict)
+            messages = exc.messages_dict
+            if form.phone.errors:
+                messages.pop("contact", None)  # already reported in plain words
+            _form_errors(form, messages)
     if any(f.errors for f in form):
         return _page(form, 422)
     now = datetime.now(UTC)
