@@ -73,7 +73,7 @@ def test_operator_logs_a_call_into_a_ticket_by_keyboard_and_the_department_resol
     assert "Đã trả lời" in dept.inner_text("h1")
     assert "Đã kiểm tra" in dept.inner_text(".answer")
     history = dept.inner_text(".timeline")
-    assert "accept" in history and "resolve" in history
+    assert "Tiếp nhận xử lý" in history and "Trả lời công dân" in history
 
     # The citizen sees the answer.
     citizen = new_page()
