@@ -164,6 +164,9 @@ def fire_trigger(ticket_id: int):
         return _render(_load(ticket_id), failed, 409)
     spec = BY_NAME[trigger]
     flash(_("Đã thực hiện: %(action)s", action=spec.label_en if _lang_en() else spec.label_vi), "success")
+    back = request.form.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):  # local paths only: no open redirect
+        return redirect(back)
     if user.is_department_staff and not _still_visible(ticket_id, user):
         return redirect(url_for("web_department.inbox"))
     return redirect(url_for("web_department.ticket_page", ticket_id=ticket_id))
