@@ -87,4 +87,7 @@ def shoot(page: Any, name: str) -> None:
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)
         page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+        # Text must fit: nothing may make the page scroll sideways (wide tables scroll in their box).
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"{name} is {width}px wide at {label} width"
     page.set_viewport_size(size)
