@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -149,9 +149,9 @@ def install(app: Flask) -> None:
 
 # -- lists --------------------------------------------------------------------
 
-def page_args(default_per_page: int = 20) -> tuple[int, int]:
+def page_args(default_per_page: int = 20, param: str = "page") -> tuple[int, int]:
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        page = max(1, int(request.args.get(param, 1)))
     except ValueError:
         page = 1
     try:
@@ -161,9 +161,11 @@ def page_args(default_per_page: int = 20) -> tuple[int, int]:
     return page, per_page
 
 
-def page_url(page: int, **extra: Any) -> str:
-    """The current URL with another page (filters kept)."""
-    args = {**request.args.to_dict(), **extra, "page": page}
+def page_url(page: int, param: str = "page", **extra: Any) -> str:
+    """The current URL with another page (filters and the other lists' pages kept)."""
+    args = {**request.args.to_dict(), **extra, param: page}
+    if g.get("list_endpoint"):  # a list re-rendered by a POST view links back to its GET page
+        return url_for(g.list_endpoint, **args)
     return url_for(request.endpoint or "", **(request.view_args or {}), **args)
 
 

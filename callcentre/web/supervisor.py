@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import exists, func, select
@@ -140,6 +140,11 @@ def _breaches(dept: str | None, unacked_only: bool, page: int, per_page: int) ->
 @bp.route("")
 @page_roles(*MANAGERS)
 def dashboard():
+    return _dashboard()
+
+
+def _dashboard(ack_error: dict[str, Any] | None = None, status: int = 200):
+    g.list_endpoint = "web_supervisor.dashboard"
     user = current_user._get_current_object()
     days, dept = _days(), request.args.get("department") or None
     unacked = request.args.get("unacked") == "1"
@@ -149,14 +154,16 @@ def dashboard():
     if export:
         return _export(export, days, dept, unacked, statuses, counts, risk)
     page, per_page = page_args(10)
+    risk_page, _n = page_args(10, "risk_page")
     breach_rows, breach_total = _breaches(dept, unacked, page, per_page)
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))
                                      .order_by(Department.name_vi)).all()
     return render_template(
         "web/supervisor.html", days=days, periods=PERIODS, dept=dept, unacked=unacked, departments=departments,
-        statuses=statuses, counts=counts, risk=risk[:50], risk_total=len(risk), breaches=breach_rows,
+        statuses=statuses, counts=counts, risk=risk[(risk_page - 1) * per_page: risk_page * per_page],
+        risk_p=pager(risk_page, per_page, len(risk)), breaches=breach_rows,
         p=pager(page, per_page, breach_total), trend=trend(days), calls=call_figures(days),
-        extensions=pending_extensions(), ack_form=AckForm())
+        extensions=pending_extensions(), ack_error=ack_error or {}), status
 
 
 def _export(name: str, days: int, dept: str | None, unacked: bool, statuses: list[str],
@@ -196,9 +203,9 @@ def _export(name: str, days: int, dept: str | None, unacked: bool, statuses: lis
 @page_roles(*MANAGERS)
 def acknowledge(alert_id: int):
     form = AckForm()
-    if not form.validate():
-        flash(_("Hãy nhập ghi nhận trước khi xác nhận vi phạm"), "error")
-        return redirect(url_for("web_supervisor.dashboard", _anchor=f"breach-{alert_id}"))
+    if not form.validate():  # shown beside that breach's field, with what was typed
+        return _dashboard({"id": alert_id, "value": form.comment.data or "",
+                           "message": _("Hãy nhập ghi nhận trước khi xác nhận vi phạm")}, 422)
     try:
         acknowledge_alert(alert_id, current_user._get_current_object(), form.comment.data)
         db.session.commit()

@@ -101,7 +101,11 @@ def test_department_cannot_open_another_departments_ticket(api_as, new_page) -> 
     resp = page.goto(f"/tickets/{ticket['id']}")
     assert resp.status == 403
     assert ticket["receipt_code"] not in page.content()
-    assert page.request.post(f"/tickets/{ticket['id']}/fire", form={"trigger": "accept"}).status in (400, 403)
+    page.goto("/department")
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    forged = page.request.post(f"/tickets/{ticket['id']}/fire", form={"trigger": "accept", "csrf_token": token})
+    assert forged.status == 403
+    assert page.request.post(f"/tickets/{ticket['id']}/fire", form={"trigger": "accept"}).status == 400  # no CSRF
     resp = page.goto("/supervisor")
     assert resp.status == 403
     page.goto("/department")

@@ -50,7 +50,11 @@ def test_supervisor_sees_the_breach_acknowledges_it_and_approves_an_extension(ap
     assert page.locator(".trend svg rect").count() >= 1  # the breach is on the chart
     shoot(page, "supervisor-dashboard")
 
-    # Acknowledge with a comment (keyboard: type, Enter).
+    # Acknowledge with a comment (keyboard: type, Enter); an empty one is refused in place.
+    with page.expect_navigation():
+        row.get_by_label("Ghi nhận").press("Enter")
+    assert page.locator("tr.breached .error").is_visible()
+    row = page.locator("tr.breached", has_text=code[:5])
     row.get_by_label("Ghi nhận").fill("Đã nhắc Sở TN&MT")
     with page.expect_navigation():
         row.get_by_label("Ghi nhận").press("Enter")
