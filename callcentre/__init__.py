@@ -41,6 +41,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .metrics import register_metrics
     from .open311 import register_open311
     from .public_pages import bp as public_pages_bp
+    from .web import register_web
 
     register_auth(app)
     register_api(app)
@@ -51,6 +52,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     register_cli(app)
     register_open311(app)
     register_messaging(app)  # citizen SMS/Zalo jobs and telephony webhooks
+    register_web(app)  # the server-rendered UI
     return app
 
 
@@ -77,9 +79,9 @@ def _limiter_storage_uri(redis_url: str) -> str:
 
 
 def _select_locale() -> str:
-    from flask import request
+    from flask import request, session
 
-    lang = request.args.get("lang") or request.cookies.get("lang")
+    lang = request.args.get("lang") or session.get("lang") or request.cookies.get("lang")
     if lang in ("vi", "en"):
         return lang
     return request.accept_languages.best_match(["vi", "en"]) or "vi"

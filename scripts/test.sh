@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements-dev.txt
+scripts/ensure_chromium.sh  # the web UI tests drive Debian's headless Chromium
 .venv/bin/ruff check .
 set +e
 .venv/bin/python -m pytest "$@"

@@ -42,6 +42,13 @@ def by_phone(query: dict[str, Any]):
         phone = to_e164(query["phone"])
     except InvalidPhone as exc:
         raise ApiError(422, "invalid input", {"query": {"phone": [str(exc)]}}) from exc
+    return caller_history(phone)
+
+
+def caller_history(phone: str) -> dict[str, Any]:
+    """A caller's contact, earlier tickets and calls, newest first (``phone`` in E.164).
+
+    Shared by this endpoint and the operator console's screen pop."""
     contact = db.session.scalar(select(Contact).where(Contact.phone == phone))
     if contact is None:
         return {"phone": phone, "contact": None, "tickets": [], "calls": []}

@@ -148,7 +148,11 @@ def add_exception(data: dict[str, Any], name: str):
 @blp.response(200, AtRiskOut(many=True))
 def at_risk(query: dict[str, Any]):
     """Running clocks due within the window (or already warned) and not yet breached, soonest first."""
-    user = authenticated_user()
+    return at_risk_rows(query, authenticated_user())
+
+
+def at_risk_rows(query: dict[str, Any], user: User) -> list[dict[str, Any]]:
+    """The at-risk list (shared with the supervisor dashboard)."""
     now = datetime.now(UTC)
     until = now + parse_duration(query["within"])
     stmt = (
@@ -227,15 +231,21 @@ def breaches(query: dict[str, Any]):
 def acknowledge(data: dict[str, Any], alert_id: int):
     """A supervisor acknowledges a breach with a comment (once)."""
     user = authenticated_user()
+    alert = acknowledge_alert(alert_id, user, data["comment"])
+    row = db.session.execute(_alerts_query({"level": alert.level}, user).where(SlaAlert.id == alert_id)).one()
+    return commit_response(BreachOut().dump(_alert_dict(*row)), 200)
+
+
+def acknowledge_alert(alert_id: int, user: User, comment: str) -> SlaAlert:
+    """Record a supervisor's acknowledgement (once); the caller commits."""
     alert = db.session.get(SlaAlert, alert_id)
     if alert is None:
         raise ApiError(404, "no such breach")
     if alert.acknowledged_at is not None:
         raise ApiError(409, "already acknowledged")
-    alert.acknowledged_at, alert.acknowledged_by_id, alert.ack_comment = utcnow(), user.id, data["comment"].strip()
+    alert.acknowledged_at, alert.acknowledged_by_id, alert.ack_comment = utcnow(), user.id, comment.strip()
     db.session.flush()
-    row = db.session.execute(_alerts_query({"level": alert.level}, user).where(SlaAlert.id == alert_id)).one()
-    return commit_response(BreachOut().dump(_alert_dict(*row)), 200)
+    return alert
 
 
 # -- summary --------------------------------------------------------------------
@@ -246,7 +256,11 @@ def acknowledge(data: dict[str, Any], alert_id: int):
 @blp.response(200, SummaryRow(many=True))
 def summary(query: dict[str, Any]):
     """Per department: open, at risk, breached (open), resolved in the period, on-time rate, medians."""
-    user = authenticated_user()
+    return summary_rows(query, authenticated_user())
+
+
+def summary_rows(query: dict[str, Any], user: User) -> list[dict[str, Any]]:
+    """Per-department figures (shared with the supervisor dashboard)."""
     now = datetime.now(UTC)
     until = now + parse_duration(query["within"])
     start, end = query.get("period_from"), query.get("period_to") or now

@@ -3,8 +3,8 @@
 from .call import Call, Disposition, call_tickets
 from .contact import Contact
 from .idempotency import IdempotencyKey
-from .open311 import ApiClient, TicketMedia  # noqa: F401  (registers the Open311 tables)
 from .messaging import MessageStatus, MessageTemplate, OutboundMessage, WebhookReceipt  # noqa: F401
+from .open311 import ApiClient, TicketMedia  # noqa: F401  (registers the Open311 tables)
 from .org import Category, Department
 from .sla import CalendarException, SlaAlert, SlaClock, SlaPolicy, WorkCalendar
 from .ticket import Channel, Priority, Ticket, TicketEvent

@@ -53,8 +53,8 @@ def test_public_lookup_shows_status_and_never_personal_data(api_as) -> None:
     text = resp.get_data(as_text=True)
     for secret in ("Nguyễn Văn An", "912345678", "Khói bụi", "12 Lê Lợi", "contact", "description"):
         assert secret not in text
-    # The QR target shows the same public view until the web page exists.
-    assert api_as(None).get(f"/t/{code}").json == body
+    # The QR target (an HTML page) gives the same public view to clients asking for JSON.
+    assert api_as(None).get(f"/t/{code}", headers={"Accept": "application/json"}).json == body
 
 
 def test_public_lookup_rejects_mistyped_codes_and_unknown_ones(api_as) -> None:

@@ -1,0 +1,186 @@
+"""Department inbox (by urgency) and the staff ticket page with its workflow buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows.definition import BY_NAME, WorkflowError
+from workflows.states import OPEN, Status
+
+from ..api.pagination import paginate
+from ..api.tickets import _filtered, load_visible_ticket
+from ..errors import ApiError
+from ..extensions import db
+from ..models import Category, Department, ExtensionRequest, Role, SlaClock, Ticket
+from ..receipt import InvalidReceiptCode, normalize
+from ..schemas.ticket import TicketDetailOut, TicketSummaryOut
+from ..services.workflow import allowed_triggers, fire, lock_ticket
+from .helpers import csv_response, html_errors, page_args, page_roles, pager, sla_state, wants_csv
+
+bp = Blueprint("web_department", __name__)
+html_errors(bp)
+STAFF = tuple(Role)
+INBOX_ROLES = (Role.DEPARTMENT_OFFICER, Role.DEPARTMENT_HEAD, Role.SUPERVISOR)
+OPEN_STATUSES = ",".join(sorted(s.value for s in OPEN))
+
+
+def _urgency():
+    """The soonest deadline among a ticket's running clocks: orders like remaining working time."""
+    return (select(func.min(SlaClock.due_at))
+            .where(SlaClock.ticket_id == Ticket.id, SlaClock.stopped_at.is_(None))
+            .correlate(Ticket).scalar_subquery())
+
+
+def _inbox_query(args: dict[str, Any]) -> dict[str, Any]:
+    query: dict[str, Any] = {"status": args.get("status") or OPEN_STATUSES}
+    if args.get("status") == "all":
+        query.pop("status")
+    for name in ("category", "department", "priority"):
+        if args.get(name):
+            query[name] = args[name]
+    q = (args.get("q") or "").strip()
+    if len(q) >= 2:
+        query["q"] = q
+    return query
+
+
+@bp.route("/department")
+@page_roles(*INBOX_ROLES)
+def inbox():
+    """This department's tickets, most urgent first (supervisors see every department)."""
+    user = current_user._get_current_object()
+    page, per_page = page_args()
+    stmt = _filtered(_inbox_query(request.args), user)
+    urgency = _urgency()
+    stmt = stmt.order_by(None).order_by(urgency.is_(None), urgency, Ticket.created_at, Ticket.id)
+    if wants_csv():
+        rows = db.session.scalars(stmt.limit(10000)).unique().all()
+        data = TicketSummaryOut(many=True).dump(rows)
+        return csv_response("tickets.csv", ["receipt_code", "status", "category", "department", "priority",
+                                            "created_at", "resolve_deadline", "sla_state", "remaining_seconds"],
+                            ([t["receipt_code"], t["status"], t["category"]["code"],
+                              (t["department"] or {}).get("code"), t["priority"], t["created_at"],
+                              t["resolve_deadline"], (sla_state(t["sla"]) or {}).get("state"),
+                              (sla_state(t["sla"]) or {}).get("remaining_seconds")] for t in data))
+    items, total = paginate(stmt, page, per_page)
+    rows = TicketSummaryOut(many=True).dump(items)
+    for row in rows:
+        row["urgent"] = sla_state(row["sla"])
+    categories = db.session.scalars(select(Category).where(Category.active.is_(True))
+                                    .order_by(Category.name_vi)).all()
+    departments = (db.session.scalars(select(Department).where(Department.active.is_(True))
+                                      .order_by(Department.name_vi)).all()
+                   if not user.is_department_staff else [])
+    return render_template("web/inbox.html", rows=rows, p=pager(page, per_page, total), args=request.args,
+                           categories=categories, departments=departments, statuses=list(Status))
+
+
+# -- the ticket page ------------------------------------------------------------
+
+FIELD_LABELS = {"answer": _l("Nội dung trả lời công dân"), "reason": _l("Lý do"), "note": _l("Ghi chú"),
+                "deadline": _l("Hạn mới (giờ Việt Nam)"), "department": _l("Đơn vị"),
+                "duplicate_of": _l("Mã biên nhận phiếu gốc")}
+
+
+def _load(ticket_id: int) -> Ticket:
+    try:
+        return load_visible_ticket(ticket_id, current_user._get_current_object(), detail=True)
+    except ApiError as exc:
+        abort(exc.status)
+
+
+def _render(ticket: Ticket, failed: dict[str, Any] | None = None, status: int = 200):
+    user = current_user._get_current_object()
+    pending = db.session.scalar(select(ExtensionRequest).where(ExtensionRequest.ticket_id == ticket.id,
+                                                               ExtensionRequest.status == "pending"))
+    departments = db.session.scalars(select(Department).where(Department.active.is_(True))
+                                     .order_by(Department.name_vi)).all()
+    data = TicketDetailOut().dump(ticket)
+    return render_template("web/ticket.html", t=data, ticket=ticket, triggers=allowed_triggers(ticket, user),
+                           urgent=sla_state(data["sla"]), failed=failed or {}, pending=pending,
+                           departments=departments, field_labels=FIELD_LABELS), status
+
+
+@bp.route("/tickets/<int:ticket_id>")
+@page_roles(*STAFF)
+def ticket_page(ticket_id: int):
+    return _render(_load(ticket_id))
+
+
+def _params(trigger: str, form: Any) -> dict[str, Any]:
+    """The form's fields as the workflow service expects them (deadline local -> ISO, code -> id)."""
+    params: dict[str, Any] = {k: (form.get(k) or "").strip() or None
+                              for k in ("note", "reason", "answer", "department")}
+    if form.get("deadline"):
+        try:
+            local = datetime.fromisoformat(form["deadline"])
+        except ValueError as exc:
+            raise WorkflowError(422, _("Ngày giờ không hợp lệ"), "deadline") from exc
+        tz = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+        params["deadline"] = (local if local.tzinfo else local.replace(tzinfo=tz)).isoformat()
+    if form.get("duplicate_of"):
+        try:
+            code = normalize(form["duplicate_of"])
+        except InvalidReceiptCode as exc:
+            raise WorkflowError(422, _("Mã biên nhận không hợp lệ"), "duplicate_of") from exc
+        params["duplicate_of"] = db.session.scalar(select(Ticket.id).where(Ticket.receipt_code == code))
+        if params["duplicate_of"] is None:
+            raise WorkflowError(422, _("Không có phiếu với mã này"), "duplicate_of")
+    return params
+
+
+@bp.route("/tickets/<int:ticket_id>/fire", methods=["POST"])
+@page_roles(*STAFF)
+def fire_trigger(ticket_id: int):
+    """Fire one trigger from its button; errors are shown beside the fields, typed text kept."""
+    user = current_user._get_current_object()
+    _load(ticket_id)  # 404 / 403 before the lock
+    trigger = request.form.get("trigger", "")
+    ticket = lock_ticket(ticket_id)
+    if ticket is None:
+        abort(404)
+    version = request.form.get("version", "")
+    try:
+        params = _params(trigger, request.form)
+        fire(ticket, trigger, params, user, expected_version=int(version) if version.isdigit() else None)
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        failed = {"trigger": trigger, "field": exc.field, "message": exc.message, "values": request.form}
+        return _render(_load(ticket_id), failed, 422 if exc.status == 422 else exc.status)
+    except StaleDataError:
+        db.session.rollback()
+        failed = {"trigger": trigger, "field": None, "values": request.form,
+                  "message": _("Phiếu vừa được người khác cập nhật; hãy xem lại và thử lại")}
+        return _render(_load(ticket_id), failed, 409)
+    spec = BY_NAME[trigger]
+    flash(_("Đã thực hiện: %(action)s", action=spec.label_en if _lang_en() else spec.label_vi), "success")
+    back = request.form.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):  # local paths only: no open redirect
+        return redirect(back)
+    if user.is_department_staff and not _still_visible(ticket_id, user):
+        return redirect(url_for("web_department.inbox"))
+    return redirect(url_for("web_department.ticket_page", ticket_id=ticket_id))
+
+
+def _lang_en() -> bool:
+    from .helpers import lang
+
+    return lang() == "en"
+
+
+def _still_visible(ticket_id: int, user: Any) -> bool:
+    try:
+        load_visible_ticket(ticket_id, user)
+    except ApiError:
+        return False
+    return True

@@ -1,0 +1,189 @@
+"""Shared bits of the web UI: the role gate, HTML errors, Jinja filters, CSV, paging."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import wraps
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from workflows.states import label as status_label
+
+from ..models import Role
+from ..receipt import display as receipt_display
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def lang() -> str:
+    return str(get_locale() or "vi")
+
+
+def home_endpoint(user: Any) -> str:
+    if user.role == Role.OPERATOR:
+        return "web_operator.console"
+    if user.is_department_staff:
+        return "web_department.inbox"
+    return "web_supervisor.dashboard"
+
+
+def page_roles(*roles: Role | str) -> Callable[[F], F]:
+    """Like ``auth.roles_required`` for pages: anonymous -> login page, wrong role -> 403 page.
+
+    ``"*"`` means any signed-in staff member. Admin always passes. Sets ``_roles`` for the route audit.
+    """
+    allowed = {str(r) for r in roles} | {Role.ADMIN.value}
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("web_auth.login", next=request.full_path.rstrip("?")))
+            if "*" not in allowed and current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper._roles = allowed  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def html_errors(bp: Any) -> None:
+    """Errors raised by a page's view render as HTML, not the API's JSON."""
+
+    @bp.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code and exc.code >= 500:
+            from ..extensions import db
+
+            db.session.rollback()
+        return render_template("web/error.html", code=exc.code, description=exc.description), exc.code or 500
+
+
+# -- formatting ---------------------------------------------------------------
+
+def localtime(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    if value is None:
+        return ""
+    tz = ZoneInfo(current_app.config.get("DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
+    return value.astimezone(tz).strftime(fmt)
+
+
+def isodate(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
+def duration(seconds: float | int | None) -> str:
+    """Working time left (or overdue) as "3 giờ 20 phút" / "3 h 20 min"."""
+    if seconds is None:
+        return ""
+    s = abs(int(seconds))
+    hours, minutes = s // 3600, (s % 3600) // 60
+    text = _("%(h)d giờ %(m)d phút", h=hours, m=minutes) if hours else _("%(m)d phút", m=max(minutes, 0))
+    if s < 60:
+        text = _("%(s)d giây", s=s)
+    return text
+
+
+def sla_state(clocks: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """The most urgent running clock of a ticket (from the schema's ``sla`` field)."""
+    running = [c for c in clocks if c["state"] != "stopped" and c["remaining_seconds"] is not None]
+    if not running:
+        return None
+    return min(running, key=lambda c: c["remaining_seconds"])
+
+
+STATE_LABELS = {"on_time": _l("Đúng hạn"), "at_risk": _l("Sắp quá hạn"), "breached": _l("Quá hạn")}
+
+
+PRIORITY_LABELS = {"normal": _l("Bình thường"), "high": _l("Cao"), "urgent": _l("Khẩn cấp")}
+CHANNEL_LABELS = {"phone": _l("Điện thoại 1022"), "app": _l("Ứng dụng"), "web": _l("Cổng thông tin"),
+                  "zalo": "Zalo", "sms": "SMS", "walk_in": _l("Trực tiếp")}
+EVENT_LABELS = {"created": _l("Tạo phiếu"), "call_attached": _l("Gắn cuộc gọi"), "merged_in": _l("Gộp phiếu trùng vào"),
+                "sla_warning": _l("Cảnh báo sắp quá hạn"), "sla_breach": _l("Quá hạn")}
+
+
+def event_label(kind: str) -> str:
+    from workflows.definition import BY_NAME
+
+    spec = BY_NAME.get(kind)
+    if spec is not None:
+        return spec.label_en if lang() == "en" else spec.label_vi
+    return str(EVENT_LABELS.get(kind, kind))
+
+
+def install(app: Flask) -> None:
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["isodate"] = isodate
+    app.jinja_env.filters["receipt"] = receipt_display
+
+    @app.context_processor
+    def _web_globals() -> dict[str, Any]:
+        return {
+            "lang": lang,
+            "status_label": lambda s: status_label(s, lang()),
+            "state_label": lambda s: str(STATE_LABELS.get(s, s)),
+            "name_of": lambda row: (getattr(row, "name_en", None) if lang() == "en" else None)
+            or getattr(row, "name_vi", ""),
+            "page_url": page_url,
+            "event_label": event_label,
+            "priority_label": lambda p: str(PRIORITY_LABELS.get(p, p)),
+            "channel_label": lambda c: str(CHANNEL_LABELS.get(c, c)),
+        }
+
+
+# -- lists --------------------------------------------------------------------
+
+def page_args(default_per_page: int = 20, param: str = "page") -> tuple[int, int]:
+    try:
+        page = max(1, int(request.args.get(param, 1)))
+    except ValueError:
+        page = 1
+    try:
+        per_page = min(100, max(1, int(request.args.get("per_page", default_per_page))))
+    except ValueError:
+        per_page = default_per_page
+    return page, per_page
+
+
+def page_url(page: int, param: str = "page", **extra: Any) -> str:
+    """The current URL with another page (filters and the other lists' pages kept)."""
+    args = {**request.args.to_dict(), **extra, param: page}
+    if g.get("list_endpoint"):  # a list re-rendered by a POST view links back to its GET page
+        return url_for(g.list_endpoint, **args)
+    return url_for(request.endpoint or "", **(request.view_args or {}), **args)
+
+
+def pager(page: int, per_page: int, total: int) -> dict[str, int]:
+    return {"page": page, "per_page": per_page, "total": total, "pages": max(1, math.ceil(total / per_page))}
+
+
+def wants_csv() -> bool:
+    return request.args.get("format") == "csv"
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) -> Response:
+    """UTF-8 with BOM so spreadsheet programs show Vietnamese correctly."""
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return Response(buf.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,207 @@
+"""Operator console: screen pop by phone number, log a call into a ticket, the call-back list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from workflows.definition import WorkflowError
+
+from ..api.contacts import caller_history
+from ..api.pagination import paginate
+from ..errors import ApiError
+from ..extensions import db
+from ..models import Call, Category, Department, Disposition, Role, Ticket
+from ..phone import InvalidPhone, to_e164
+from ..receipt import InvalidReceiptCode, normalize
+from ..schemas.ticket import TicketCreate, TicketSummaryOut
+from ..services.calls import log_call, update_call
+from ..services.tickets import create_ticket
+from ..services.workflow import fire
+from ..textnorm import search_key
+from .forms import CallForm
+from .helpers import csv_response, html_errors, page_args, page_roles, pager, wants_csv
+
+bp = Blueprint("web_operator", __name__, url_prefix="/operator")
+html_errors(bp)
+INTAKE = (Role.OPERATOR, Role.SUPERVISOR)
+# Calls still owed a call-back: never answered, not yet called back, not a prank.
+CALLBACK_DONE = (Disposition.CALLBACK_DONE.value, Disposition.PRANK.value)
+
+
+def _choices(form: CallForm) -> tuple[list[Category], list[Department]]:
+    categories = db.session.scalars(select(Category).where(Category.active.is_(True))
+                                    .order_by(Category.name_vi)).all()
+    departments = db.session.scalars(select(Department).where(Department.active.is_(True))
+                                     .order_by(Department.name_vi)).all()
+    form.category.choices = [("", "—")] + [(c.code, c.name_vi) for c in categories]
+    form.department.choices = [("", "—")] + [(d.code, d.name_vi) for d in departments]
+    return categories, departments
+
+
+def _callbacks_stmt():
+    return (select(Call).where(Call.answered_at.is_(None),
+                               (Call.disposition.is_(None)) | (Call.disposition.not_in(CALLBACK_DONE)))
+            .order_by(Call.started_at.desc(), Call.id.desc()))
+
+
+def _page(form: CallForm, status: int = 200, created: Ticket | None = None):
+    categories, departments = _choices(form)
+    history, phone_error = None, None
+    phone = (form.phone.data or "").strip()
+    if phone:
+        try:
+            history = caller_history(to_e164(phone))
+            history["tickets"] = TicketSummaryOut(many=True).dump(history["tickets"])
+        except InvalidPhone:
+            phone_error = _("Số điện thoại không hợp lệ")
+            if phone_error not in form.phone.errors:
+                form.phone.errors = [*form.phone.errors, phone_error]
+    page, per_page = page_args(10)
+    callbacks, total = paginate(_callbacks_stmt(), page, per_page)
+    return render_template("web/operator.html", form=form, categories=categories, history=history,
+                           created=created, callbacks=callbacks, p=pager(page, per_page, total),
+                           search_key=search_key), status
+
+
+@bp.route("")
+@page_roles(*INTAKE)
+def console():
+    """The console. ``?phone=`` is the screen pop a telephony client opens for an incoming call."""
+    form = CallForm(formdata=None)
+    form.phone.data = request.args.get("phone", "")
+    form.callback_of.data = request.args.get("callback", "")
+    if form.phone.data:
+        form.started_at.data = datetime.now(UTC).isoformat()  # the call started when it popped up
+    created = None
+    if request.args.get("created", "").isdigit():
+        created = db.session.get(Ticket, int(request.args["created"]))
+    return _page(form, created=created)
+
+
+def _started(form: CallForm) -> datetime:
+    try:
+        value = datetime.fromisoformat(form.started_at.data or "")
+    except ValueError:
+        return datetime.now(UTC)
+    now = datetime.now(UTC)
+    return value if value.tzinfo and value <= now else now
+
+
+def _form_errors(form: CallForm, messages: dict[str, Any]) -> None:
+    """marshmallow's (possibly nested) messages -> the form's fields."""
+    mapping = {"contact": "phone", "location": "address", "channel": "notes", "title": "description",
+               "call_id": "notes"}
+    for key, value in messages.items():
+        if isinstance(value, dict):
+            inner = "phone" if key == "contact" and "phone" in value else mapping.get(key, key)
+            text = "; ".join(str(m) for v in value.values() for m in (v if isinstance(v, list) else [v]))
+            getattr(form, inner, form.notes).errors.append(text)
+            continue
+        target = getattr(form, mapping.get(key, key), form.notes)
+        target.errors.extend(str(m) for m in (value if isinstance(value, list) else [value]))
+
+
+@bp.route("", methods=["POST"])
+@page_roles(*INTAKE)
+def log():
+    """Log the call and its outcome in one transaction: nothing is half-written."""
+    form = CallForm()
+    _choices(form)
+    user = current_user._get_current_object()
+    form.validate()  # collect every error, so all are shown at once
+    phone = "+84000000000"  # placeholder so the other fields still get checked
+    try:
+        phone = to_e164(form.phone.data or "")
+    except InvalidPhone:
+        if not form.phone.errors:
+            form.phone.errors = [_("Số điện thoại không hợp lệ")]
+    outcome = form.outcome.data
+    target: Ticket | None = None
+    if outcome == "attach":
+        try:
+            code = normalize(form.attach_code.data or "")
+            target = db.session.scalar(select(Ticket).where(Ticket.receipt_code == code))
+        except InvalidReceiptCode:
+            target = None
+        if target is None:
+            form.attach_code.errors.append(_("Không có phiếu với mã biên nhận này"))
+    ticket_data: dict[str, Any] | None = None
+    if outcome == "new_ticket":
+        try:
+            ticket_data = TicketCreate().load({
+                "channel": "phone", "category": form.category.data or "", "priority": form.priority.data,
+                "description": form.description.data or "",
+                "contact": {"phone": phone, "name": form.name.data or None},
+                "location": {"address": form.address.data} if form.address.data else None,
+            })
+        except ValidationError as exc:
+            messages = exc.messages_dict
+            if form.phone.errors:
+                messages.pop("contact", None)  # already reported in plain words
+            _form_errors(form, messages)
+    if any(f.errors for f in form):
+        return _page(form, 422)
+    now = datetime.now(UTC)
+    started = _started(form)
+    try:
+        call = log_call({"direction": "inbound", "from_number": phone, "started_at": started,
+                         "answered_at": started, "ended_at": now, "notes": form.notes.data or None,
+                         "disposition": Disposition.INFO_ONLY.value if outcome == "info_only" else None,
+                         "ticket_ids": [target.id] if target else []}, user)
+        ticket = target
+        if ticket_data is not None:
+            ticket = create_ticket({**ticket_data, "call_id": call.id}, user)
+            # Route at once: the department's clock starts now (default department or the override).
+            fire(ticket, "assign", {"department": form.department.data or None}, user)
+        _close_callback(form.callback_of.data, user)
+        db.session.commit()
+    except (ApiError, WorkflowError) as exc:
+        db.session.rollback()
+        field = getattr(exc, "field", None) or "notes"
+        if isinstance(exc, ApiError) and exc.errors:
+            _form_errors(form, exc.errors.get("json", {}))
+        else:
+            getattr(form, field, form.notes).errors.append(exc.message)
+        return _page(form, 422)
+    if ticket is not None and outcome == "new_ticket":
+        return redirect(url_for("web_operator.console", created=ticket.id))
+    flash(_("Đã ghi nhận cuộc gọi") + (f" — {ticket.receipt_code}" if ticket else ""), "success")
+    return redirect(url_for("web_operator.console"))
+
+
+def _close_callback(call_id: str | None, user: Any) -> None:
+    if call_id and call_id.isdigit():
+        earlier = db.session.get(Call, int(call_id))
+        if earlier is not None and earlier.answered_at is None:
+            update_call(earlier, {"disposition": Disposition.CALLBACK_DONE.value}, user)
+
+
+@bp.route("/callbacks/<int:call_id>/done", methods=["POST"])
+@page_roles(*INTAKE)
+def callback_done(call_id: int):
+    call = db.session.get(Call, call_id)
+    if call is None:
+        abort(404)
+    update_call(call, {"disposition": Disposition.CALLBACK_DONE.value}, current_user._get_current_object())
+    db.session.commit()
+    flash(_("Đã đánh dấu đã gọi lại"), "success")
+    return redirect(url_for("web_operator.console"))
+
+
+@bp.route("/callbacks")
+@page_roles(*INTAKE)
+def callbacks_csv():
+    """The call-back list as CSV."""
+    if not wants_csv():
+        return redirect(url_for("web_operator.console"))
+    rows = db.session.scalars(_callbacks_stmt().options(joinedload(Call.operator)).limit(10000)).all()
+    return csv_response("callbacks.csv", ["call_id", "from_number", "started_at", "disposition"],
+                        ([c.id, c.from_number, c.started_at.isoformat(), c.disposition] for c in rows))
