@@ -8,17 +8,14 @@ from flask import current_app
 from sqlalchemy import select
 
 from integrations.zalo import ZaloEvent
-from workflows import sla
 from workflows.states import OPEN
 
-from ..errors import ApiError
 from ..extensions import db
-from ..models import Category, Contact, Ticket, TicketEvent, WebhookReceipt
+from ..models import Contact, Ticket, TicketEvent, WebhookReceipt
 from ..models.types import utcnow
 from ..phone import InvalidPhone, to_e164
 from ..services.contacts import get_or_create_contact
-from ..services.tickets import _title_from, _unique_receipt_code, create_ticket
-from ..sla import clocks
+from ..services.tickets import create_ticket
 
 
 def _open_ticket_of(user_id: str) -> Ticket | None:
@@ -34,22 +31,11 @@ def _open_ticket_of(user_id: str) -> Ticket | None:
 
 def _new_ticket(text: str, contact: Contact | None) -> Ticket:
     data = {"channel": "zalo", "category": current_app.config["INBOUND_CATEGORY"], "description": text}
+    # A follower who has not shared a phone number yet gets a ticket without a contact:
+    # Zalo is how we reach them.
     if contact is not None:
-        return create_ticket({**data, "contact": {"phone": contact.phone}}, None, actor_label="citizen")
-    # A follower who has not shared a phone number yet: the ticket has no contact (Zalo is how we
-    # reach them). create_ticket needs a phone, so this mirrors its few steps.
-    category = db.session.scalar(select(Category).where(Category.code == data["category"]))
-    if category is None:
-        raise ApiError(500, f"INBOUND_CATEGORY '{data['category']}' does not exist")
-    ticket = Ticket(receipt_code=_unique_receipt_code(), channel="zalo", category=category,
-                    department_id=category.default_department_id, priority="normal", title=_title_from(text),
-                    description=text, status="received")
-    db.session.add(ticket)
-    db.session.add(TicketEvent(ticket=ticket, actor_label="citizen", kind="created", to_status="received",
-                               payload={"channel": "zalo", "category": category.code}, public=True))
-    db.session.flush()
-    clocks.start(ticket, sla.RESOLVE, ticket.created_at)
-    return ticket
+        data["contact"] = {"phone": contact.phone}
+    return create_ticket(data, None, actor_label="citizen")
 
 
 def handle_event(event: ZaloEvent) -> int | None:

@@ -45,10 +45,11 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
         if call is None:
             raise field_error("call_id", "no such call")
 
-    contact_data = data["contact"]
+    # The API requires a contact; a Zalo follower who has not shared a phone yet has none.
+    contact_data = data.get("contact")
     contact = get_or_create_contact(
         contact_data["phone"], contact_data.get("name"), contact_data.get("language") or "vi"
-    )
+    ) if contact_data else None
     location = data.get("location") or {}
     priority = data.get("priority") or "normal"
     terms = terms_for(category.id, priority)
