@@ -89,8 +89,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=200.0, help="open loop: requests per second (default 200)")
     p.add_argument("--duration", type=float, default=10.0, help="open loop: seconds (default 10)")
     p.add_argument("--open-threads", type=int, default=64, help="open loop: client threads (default 64)")
-    p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", cpu * 2 + 1)),
-                   help="WEB_CONCURRENCY for both servers (default: as gunicorn.conf.py, 2*cores+1)")
+    p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", cpu)),
+                   help="WEB_CONCURRENCY for both servers (default: as gunicorn.conf.py, one per core)")
     p.add_argument("--warmup", type=int, default=200, help="warm-up requests per server (default 200)")
     p.add_argument("--timeout", type=float, default=10.0, help="client socket timeout, s (default 10)")
     p.add_argument("--only", choices=["app", "baseline"], help="measure one server only")
