@@ -66,9 +66,8 @@ def start(ticket: Ticket, kind: str, at: datetime, terms: Terms | None = None) -
         db.session.add(row)
         if ticket.id is None:  # a new ticket: this is its only clock, no need to read them back
             set_committed_value(ticket, "clocks", [row])
-    row.calendar_id, row.policy_id = terms.calendar_id, terms.policy_id
-    if terms.calendar_row is not None:
-        row.calendar = terms.calendar_row
+    row.calendar = terms.calendar_row  # keeps the row in the identity map for this request
+    row.calendar_id, row.policy_id = terms.calendar_row.id, terms.policy_id  # the id too: read before any flush
     row.budget_seconds, row.warn_fraction = total.total_seconds(), terms.warn_at
     row.started_at, row.stopped_at, row.stop_reason = at, None, None
     row.warned = row.breached = False

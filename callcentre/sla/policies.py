@@ -23,11 +23,13 @@ class Terms:
     accept_within: str
     resolve_within: str
     warn_at: float
-    calendar_id: int
-    calendar: WorkingCalendar
-    # The row too: a clock that references it keeps it in the session's identity map, so
-    # reading the calendar again in the same request costs no query.
-    calendar_row: WorkCalendar | None = None
+    # The row, not just its id: a clock that references it keeps it in the session's identity
+    # map, so reading the calendar again in the same request costs no query.
+    calendar_row: WorkCalendar
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return to_working_calendar(self.calendar_row)  # cached per (id, revision, updated_at)
 
 
 def budget(iso_duration: str, cal: WorkingCalendar) -> timedelta:
@@ -45,8 +47,8 @@ def terms_for(category_id: int, priority: str) -> Terms:
     policy = next((p for p in rows if p.priority == priority), None) or next(iter(rows), None)
     if policy is not None:
         return Terms(policy.id, policy.accept_within, policy.resolve_within, policy.warn_at,
-                     policy.calendar_id, to_working_calendar(policy.calendar), policy.calendar)
+                     policy.calendar)
     cfg = current_app.config
     row = calendar_row(TWENTY_FOUR_SEVEN if priority == "urgent" else WORKING_HOURS)
     return Terms(None, cfg["SLA_DEFAULT_ACCEPT"], cfg["SLA_DEFAULT_RESOLVE"], cfg["SLA_DEFAULT_WARN_AT"],
-                 row.id, to_working_calendar(row), row)
+                 row)

@@ -70,7 +70,7 @@ def cancel(epochs: Iterable[int], app: Flask | None = None) -> int:
     cancelled = 0
     conn = get_redis(app)
     with db.engine.connect() as sql:
-        for epoch in set(epochs):
+        for epoch in epochs:
             lo, hi = datetime.fromtimestamp(epoch - 1, UTC), datetime.fromtimestamp(epoch, UTC)
             needed = sql.scalar(select(exists().where(SlaClock.next_check_at > lo, SlaClock.next_check_at <= hi)))
             if needed:
