@@ -54,6 +54,9 @@ class Config:
     SLA_DEFAULT_RESOLVE: str = _env("SLA_DEFAULT_RESOLVE", "P10D") or ""
     SLA_DEFAULT_WARN_AT: float = float(_env("SLA_DEFAULT_WARN_AT", "0.75") or 0.75)
     SLA_SWEEP_INTERVAL: int = _env_int("SLA_SWEEP_INTERVAL", 60)  # seconds between repair sweeps
+    # Routing catalogue snapshot (callcentre/catalog.py): refreshed at once on any change through
+    # the app, and after this many seconds in any case (for edits made in SQL by hand).
+    CATALOG_CACHE_SECONDS: int = _env_int("CATALOG_CACHE_SECONDS", 300)
     SLA_TIMER_HORIZON: int = _env_int("SLA_TIMER_HORIZON", 3600)  # sweep re-creates timers this far ahead
     REOPEN_WINDOW_DAYS: int = _env_int("REOPEN_WINDOW_DAYS", 7)  # citizen may dispute an answer this long
     AUTO_CLOSE_AFTER_DAYS: int = _env_int("AUTO_CLOSE_AFTER_DAYS", 7)  # resolved -> closed if no dispute

@@ -21,6 +21,21 @@ max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def post_worker_init(worker):
+    # After the app loaded in this worker: pay its one-time costs (callcentre/warmup.py), then
+    # freeze the long-lived heap so full collections stop walking it (they paused workers ~90 ms).
+    import gc
+
+    warm_up = getattr(worker.wsgi, "extensions", {}).get("warm_up")
+    if warm_up is not None:
+        try:
+            warm_up()
+        except Exception:  # noqa: BLE001 - a failed warm-up must never keep a worker from serving
+            worker.log.exception("warm-up failed; serving cold")
+    gc.collect()
+    gc.freeze()
+
+
 def child_exit(server, worker):
     # prometheus multiprocess mode: forget the dead worker's live gauges.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -136,6 +136,32 @@ def run(token: str, n: int, top: int) -> None:
     stats.sort_stats("cumulative").print_stats(r"/work/main/(callcentre|workflows)/", top)
     print(f"\ncProfile of {n} requests (project functions, by cumulative time; cProfile roughly doubles times):")
     print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:12000])
+    print_by_package(stats, n)
+
+
+def package_of(filename: str) -> str:
+    """'sqlalchemy', 'flask', 'callcentre', '(builtins)', ... for one profiled function's file."""
+    if filename.startswith("~") or filename.startswith("<"):
+        return "(builtins)"
+    parts = Path(filename).parts
+    if "site-packages" in parts:
+        rest = parts[parts.index("site-packages") + 1:]
+        return rest[0].removesuffix(".py") if rest else "(site-packages)"
+    if str(ROOT) in filename:
+        rel = Path(filename).relative_to(ROOT).parts
+        return rel[0].removesuffix(".py")
+    return "(stdlib)"
+
+
+def print_by_package(stats: pstats.Stats, n: int) -> None:
+    """Own time (tottime) summed per package: which layer the CPU goes to."""
+    totals: dict[str, float] = defaultdict(float)
+    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        totals[package_of(filename)] += tottime
+    grand = sum(totals.values())
+    print(f"\nown time by package ({n} requests; ms per request under cProfile):")
+    for pkg, t in sorted(totals.items(), key=lambda kv: -kv[1])[:20]:
+        print(f"  {pkg:<28} {t * 1000 / n:6.2f} ms  {t / grand:6.1%}")
 
 
 if __name__ == "__main__":

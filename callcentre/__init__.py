@@ -21,7 +21,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.json.sort_keys = False
     _prepare_redis_url(app)
 
-    from . import after_commit, models  # noqa: F401  (mappers and session hooks)
+    from . import after_commit, catalog, models  # noqa: F401  (mappers and session hooks)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -53,6 +53,9 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     register_open311(app)
     register_messaging(app)  # citizen SMS/Zalo jobs and telephony webhooks
     register_web(app)  # the server-rendered UI
+    from .warmup import warm_up
+
+    app.extensions["warm_up"] = lambda: warm_up(app)  # gunicorn's post_worker_init calls it
     return app
 
 

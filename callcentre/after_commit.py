@@ -7,6 +7,8 @@ source of truth and the periodic SLA sweep re-creates missing timers.
 
 * ``on_commit(session, fn)`` runs ``fn()`` after the session's next commit
   (dropped on rollback).
+* ``announce_event(session, CommittedEvent)`` does the same for an event
+  inserted without the ORM.
 * ``ticket_events_committed`` is a blinker signal sent after every commit that
   added TicketEvents, with ``events=[CommittedEvent, ...]``; the SMS/Zalo
   notifications subscribe to it.
@@ -42,6 +44,11 @@ class CommittedEvent:
 
 def on_commit(session: Session, fn: Callable[[], None]) -> None:
     session.info.setdefault(_CALLBACKS, []).append(fn)
+
+
+def announce_event(session: Session, committed: CommittedEvent) -> None:
+    """For an event written with a Core INSERT, which the flush hook below never sees."""
+    session.info.setdefault(_EVENTS, []).append(committed)
 
 
 @event.listens_for(Session, "after_flush")

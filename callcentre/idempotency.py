@@ -4,6 +4,11 @@ The key row is inserted in the same transaction as the write it guards, so
 either both commit or neither does. If two identical requests race, the
 second commit violates the unique key, rolls back its own ticket, and replays
 the winner's response: one ticket, two identical answers.
+
+Two ways in: ``check_replay`` looks the key up first (for writes that a retry
+could not repeat, e.g. a transition already made); ``remember_key`` skips that
+read for writes that can always be repeated (creating a ticket): a retry does
+the work again, meets the unique key at commit, rolls back and replays.
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ from typing import Any
 
 from flask import Response, g, jsonify, make_response, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import ApiError
 from .extensions import db
-from .models import IdempotencyKey
+from .models import IdempotencyKey, utcnow
 
 HEADER = "Idempotency-Key"
 # Turns a stored body and status into a response (JSON here; Open311 also renders XML).
@@ -43,8 +48,8 @@ def _replay(row: IdempotencyKey, render: Renderer = _json) -> Response:
     return resp
 
 
-def check_replay(body_hash: str | None = None, render: Renderer = _json) -> Response | None:
-    """Call first in a POST view: returns the stored answer for a retried request.
+def remember_key(body_hash: str | None = None) -> tuple[str, str, str] | None:
+    """Note the request's key for ``commit_response``; no database read. (scope, key, body hash) or None.
 
     ``body_hash`` replaces the hash of the raw body when that was already consumed
     (a parsed multipart form).
@@ -54,38 +59,51 @@ def check_replay(body_hash: str | None = None, render: Renderer = _json) -> Resp
         return None
     if len(key) > 200:
         raise ApiError(422, "invalid header", {"headers": {HEADER: ["at most 200 characters"]}})
-    body_hash = body_hash or hashlib.sha256(request.get_data()).hexdigest()
-    g.idempotency = (_scope(), key, body_hash)
-    row = db.session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.scope == g.idempotency[0], IdempotencyKey.key == key)
-    )
-    if row is None:
+    g.idempotency = (_scope(), key, body_hash or hashlib.sha256(request.get_data()).hexdigest())
+    return g.idempotency
+
+
+def check_replay(body_hash: str | None = None, render: Renderer = _json) -> Response | None:
+    """Call first in a POST view: returns the stored answer for a retried request."""
+    pending = remember_key(body_hash)
+    if pending is None:
         return None
-    if row.request_hash != body_hash:
+    row = _stored(pending)
+    return None if row is None else _replay(_same_body(row, pending), render)
+
+
+def _stored(pending: tuple[str, str, str]) -> IdempotencyKey | None:
+    return db.session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.scope == pending[0], IdempotencyKey.key == pending[1])
+    )
+
+
+def _same_body(row: IdempotencyKey, pending: tuple[str, str, str]) -> IdempotencyKey:
+    if row.request_hash != pending[2]:
         raise ApiError(
             422, "Idempotency-Key reused with a different request body",
             {"headers": {HEADER: ["already used for a different request"]}},
         )
-    return _replay(row, render)
+    return row
 
 
 def commit_response(body: Any, status: int, render: Renderer = _json) -> Response:
     """Commit the write (with its idempotency record, if any) and answer."""
     pending = g.pop("idempotency", None)
-    if pending is not None:
-        scope, key, body_hash = pending
-        db.session.add(IdempotencyKey(scope=scope, key=key, request_hash=body_hash,
-                                      status_code=status, response=body))
     try:
+        if pending is not None:
+            scope, key, body_hash = pending
+            # Core, not the ORM: the record is write-only here, and this is every intake's last statement.
+            db.session.execute(insert(IdempotencyKey.__table__).values(
+                scope=scope, key=key, request_hash=body_hash, status_code=status, response=body,
+                created_at=utcnow()))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         if pending is None:
             raise
-        row = db.session.scalar(
-            select(IdempotencyKey).where(IdempotencyKey.scope == pending[0], IdempotencyKey.key == pending[1])
-        )
+        row = _stored(pending)
         if row is None:
             raise
-        return _replay(row, render)
+        return _replay(_same_body(row, pending), render)
     return render(body, status)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..auth import INTAKE, STAFF, authenticated_user, roles_required, visible_department_ids
 from ..errors import ApiError
 from ..extensions import db
-from ..idempotency import check_replay, commit_response
+from ..idempotency import commit_response, remember_key
 from ..models import Category, Contact, Department, Ticket, TicketEvent, User
 from ..phone import InvalidPhone, to_e164
 from ..schemas.common import page_envelope
@@ -45,17 +45,15 @@ _DETAIL = TicketDetailOut()
 
 @blp.route("", methods=["POST"])
 @roles_required(*INTAKE)
-@blp.arguments(TicketCreate)
+@blp.arguments(TicketCreate())  # an instance: given the class, webargs builds the schema every request
 @blp.response(201, TicketDetailOut())
 @blp.alt_response(422, description="invalid input: the fields and the reasons")
 def create(data: dict[str, Any]):
     """Create a ticket from a call, an app/web report or a walk-in.
 
-    Send an ``Idempotency-Key`` header to make retries safe.
+    Send an ``Idempotency-Key`` header to make retries safe: a retry answers the first answer.
     """
-    replay = check_replay()
-    if replay is not None:
-        return replay
+    remember_key()  # a retry is recognised at commit, by the key's unique index (no read first)
     user = authenticated_user()
     ticket = create_ticket(data, user)
     body = _DETAIL.dump(ticket)

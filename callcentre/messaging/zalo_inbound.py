@@ -15,6 +15,7 @@ from ..models import Contact, Ticket, TicketEvent, WebhookReceipt
 from ..models.types import utcnow
 from ..phone import InvalidPhone, to_e164
 from ..services.contacts import get_or_create_contact
+from ..services.ticket_views import NewTicket
 from ..services.tickets import create_ticket
 
 
@@ -29,7 +30,7 @@ def _open_ticket_of(user_id: str) -> Ticket | None:
     )
 
 
-def _new_ticket(text: str, contact: Contact | None) -> Ticket:
+def _new_ticket(text: str, contact: Contact | None) -> NewTicket:
     data = {"channel": "zalo", "category": current_app.config["INBOUND_CATEGORY"], "description": text}
     # A follower who has not shared a phone number yet gets a ticket without a contact:
     # Zalo is how we reach them.

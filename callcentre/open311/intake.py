@@ -170,11 +170,12 @@ def create_request() -> ResponseReturnValue:
     storage, saved = get_storage(), []
     try:
         if media_url:
-            db.session.add(TicketMedia(ticket=ticket, url=media_url))
+            db.session.add(TicketMedia(ticket_id=ticket.id, url=media_url))
         for blob, content_type in images:
             key = storage.save(io.BytesIO(blob), "upload", content_type)
             saved.append(key)
-            db.session.add(TicketMedia(ticket=ticket, storage_key=key, content_type=content_type, size=len(blob)))
+            db.session.add(TicketMedia(ticket_id=ticket.id, storage_key=key, content_type=content_type,
+                                          size=len(blob)))
         body = [{"service_request_id": ticket.receipt_code, "token": ticket.receipt_code,
                  "service_notice": _notice(category), "account_id": None}]
         resp = commit_response(body, 201, _render)

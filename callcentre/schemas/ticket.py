@@ -94,14 +94,13 @@ def _sla(ticket: Any) -> list[dict[str, Any]]:
 
     from workflows import sla as sla_rules
 
-    from ..sla.calendars import calendar_by_id
     from ..sla.clocks import to_state
 
     now = datetime.now(UTC)
     out = []
     for clock in ticket.clocks:
         running = clock.stopped_at is None
-        left = sla_rules.remaining_at(to_state(clock), now, calendar_by_id(clock.calendar_id)) if running else None
+        left = sla_rules.remaining_at(to_state(clock), now, clock.working_calendar) if running else None
         out.append({
             "kind": clock.kind,
             "due_at": clock.due_at.astimezone(UTC).isoformat() if clock.due_at else None,

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from datetime import datetime
+
+from sqlalchemy import Insert, func, select
 
 from ..extensions import db
 from ..models import Contact, utcnow
+from ..sql import upsert_insert
+
+
+def contact_upsert(dialect_name: str, phone_e164: str, name: str | None, language: str, now: datetime) -> Insert:
+    """One statement: two calls from one number at once end with one contact and neither request
+    fails. A name is filled in only where none was known. Add ``.returning(...)`` to read the row:
+    DO UPDATE (not DO NOTHING) so that RETURNING also yields an existing one."""
+    stmt = upsert_insert(dialect_name, Contact).values(phone=phone_e164, name=name, language=language,
+                                                       sms_consent=True, created_at=now, updated_at=now)
+    return stmt.on_conflict_do_update(
+        index_elements=["phone"], set_={"name": func.coalesce(Contact.__table__.c.name, stmt.excluded.name)}
+    )
 
 
 def get_or_create_contact(phone_e164: str, name: str | None = None, language: str = "vi") -> Contact:
-    """One upsert statement: two calls from one number at once end with one contact and
-    neither request fails. A name is filled in only where none was known."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = utcnow()
-    stmt = insert(Contact).values(phone=phone_e164, name=name, language=language, sms_consent=True,
-                                  created_at=now, updated_at=now)
-    # DO UPDATE (not DO NOTHING) so RETURNING also yields the existing row.
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["phone"], set_={"name": func.coalesce(Contact.__table__.c.name, stmt.excluded.name)}
-    ).returning(Contact)
+    stmt = contact_upsert(db.session.get_bind().dialect.name, phone_e164, name, language, utcnow())
     return db.session.scalars(
-        select(Contact).from_statement(stmt), execution_options={"populate_existing": True}
+        select(Contact).from_statement(stmt.returning(Contact)), execution_options={"populate_existing": True}
     ).one()

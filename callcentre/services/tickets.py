@@ -1,30 +1,42 @@
-"""Creating tickets: one transaction, never a half-written ticket."""
+"""Creating tickets: one transaction, never a half-written ticket.
+
+Every channel (API, operator console, Open311, inbound SMS, Zalo) comes through ``create_ticket``.
+It is the hottest write of the system (bench/intake.py), so:
+
+* the routing catalogue comes from the per-process snapshot (callcentre/catalog.py);
+* the rows are written with Core, not the unit of work: on PostgreSQL in one statement
+  (``intake_sql.pg_intake_statement``), elsewhere one statement per table;
+* no uniqueness pre-check for the receipt code: ``ON CONFLICT DO NOTHING``, then another code.
+
+It returns a :class:`NewTicket` that the ticket schemas dump like the ORM row.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from workflows import sla
 
+from ..after_commit import CommittedEvent, announce_event
+from ..catalog import Catalog, CategoryInfo, current_catalog
 from ..errors import field_error
 from ..extensions import db
-from ..models import Call, Category, Disposition, Ticket, TicketEvent, User, utcnow
+from ..models import Call, Disposition, User, call_tickets, utcnow
 from ..receipt import new_receipt_code
-from ..sla import clocks
-from ..sla.policies import terms_for
-from .contacts import get_or_create_contact
+from ..sla import timers
+from ..sla.clocks import initial_state
+from ..sql import upsert_insert
+from . import intake_sql as q
+from .contacts import contact_upsert
+from .ticket_views import ClockView, ContactView, EventView, NewTicket
 
 INITIAL_STATUS = "received"
-
-
-def _unique_receipt_code() -> str:
-    # 45 random bits: a clash is astronomically rare, but checking costs one indexed read.
-    while True:
-        code = new_receipt_code()
-        if db.session.scalar(select(Ticket.id).where(Ticket.receipt_code == code)) is None:
-            return code
+# An attempt writes nothing when its receipt code is taken (45 random bits: astronomically rare)
+# or, on PostgreSQL, when the catalogue snapshot turned out stale; the next one fixes either.
+_ATTEMPTS = 4
 
 
 def _title_from(description: str) -> str:
@@ -32,66 +44,147 @@ def _title_from(description: str) -> str:
     return first_line if len(first_line) <= 80 else first_line[:77].rstrip() + "..."
 
 
-def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | None = None) -> Ticket:
-    """Validate references, then add the ticket, its contact link and its first event."""
-    category = db.session.scalar(
-        select(Category).where(Category.code == data["category"], Category.active.is_(True))
-    )
-    if category is None:
-        raise field_error("category", f"unknown category code '{data['category']}'")
+def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | None = None) -> NewTicket:
+    """Validate references, then write the ticket, its contact, its first event and its SLA clock.
+
+    Runs in the caller's transaction (nothing is committed here); the SLA timer and the citizen's
+    notification are handed to the after-commit hooks.
+    """
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the Core statements below must see what the caller already changed
+    dialect = session.get_bind().dialect.name
+    one_statement = dialect == "postgresql"
+    # PostgreSQL checks the snapshot's stamp inside the write itself; elsewhere it is read first.
+    catalog = current_catalog(session, verify=not one_statement)
     call = None
     if data.get("call_id") is not None:
-        call = db.session.get(Call, data["call_id"])
+        call = session.get(Call, data["call_id"])
         if call is None:
             raise field_error("call_id", "no such call")
-
-    # The API requires a contact; a Zalo follower who has not shared a phone yet has none.
-    contact_data = data.get("contact")
-    contact = get_or_create_contact(
-        contact_data["phone"], contact_data.get("name"), contact_data.get("language") or "vi"
-    ) if contact_data else None
-    location = data.get("location") or {}
-    priority = data.get("priority") or "normal"
-    terms = terms_for(category.id, priority)
-    ticket = Ticket(
-        receipt_code=_unique_receipt_code(),
-        channel=data["channel"],
-        category=category,
-        department_id=category.default_department_id,
-        priority=priority,
-        title=data.get("title") or _title_from(data["description"]),
-        description=data["description"],
-        commune_code=location.get("commune_code"),
-        address=location.get("address"),
-        lat=location.get("lat"),
-        lng=location.get("lng"),
-        contact=contact,
-        created_by=actor,
-        status=INITIAL_STATUS,
-        created_at=utcnow(),
-    )
-    db.session.add(ticket)
-    ticket.calls, ticket.media = [], []  # known empty: the response needs no query for them
+    for _ in range(_ATTEMPTS):
+        category = _category(session, catalog, data["category"])
+        rows = _Rows.build(data, category, catalog, actor, actor_label, call)
+        written = _write_one_statement(session, rows) if one_statement else _write_sequentially(session, dialect, rows)
+        if written is not None:
+            break
+        catalog = current_catalog(session, verify=True)
+    else:
+        raise RuntimeError(f"ticket not written after {_ATTEMPTS} attempts (receipt codes taken?)")
+    ticket_id, event_id, contact = written
     if call is not None:
-        ticket.calls.append(call)
+        session.expire(call, ["tickets"])  # the link row was written behind the ORM's back
         if call.disposition is None:
             call.disposition = Disposition.NEW_TICKET.value
-        if call.contact_id is None:
-            call.contact = contact
-    db.session.add(
-        TicketEvent(
-            ticket=ticket,
-            actor=actor,
-            actor_label=actor_label or (None if actor else "citizen"),
-            kind="created",
-            to_status=INITIAL_STATUS,
-            payload={"channel": ticket.channel, "category": category.code,
-                     "department": category.default_department.code, "call_id": data.get("call_id")},
-            public=True,
+        if call.contact_id is None and contact is not None:
+            call.contact_id = contact.id
+    timers.after_commit_reschedule(session, new=rows.state.next_check_at, old=None)
+    announce_event(session, CommittedEvent(event_id, ticket_id, "created", None, INITIAL_STATUS))
+    return rows.view(ticket_id, event_id, contact, call)
+
+
+def _category(session: Session, catalog: Catalog, code: str) -> CategoryInfo:
+    category = catalog.category(code)
+    if category is None:  # perhaps added since the snapshot was taken: ask the database
+        category = current_catalog(session, verify=True).category(code)
+    if category is None:
+        raise field_error("category", f"unknown category code '{code}'")
+    return category
+
+
+class _Rows:
+    """The column values of one new ticket's rows, computed once per attempt (a fresh receipt code)."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+    @classmethod
+    def build(cls, data: dict[str, Any], category: CategoryInfo, catalog: Catalog, actor: User | None,
+              actor_label: str | None, call: Call | None) -> _Rows:
+        now = utcnow()
+        priority = data.get("priority") or "normal"
+        terms = catalog.terms(category.id, priority)
+        # The resolve clock runs from receipt; the accept clock starts at assignment.
+        state = initial_state(sla.RESOLVE, now, terms)
+        location = data.get("location") or {}
+        contact = data.get("contact")
+        label = actor_label or (None if actor else "citizen")
+        return cls(
+            now=now, state=state, terms=terms, category=category, actor=actor, stamp=catalog.stamp,
+            contact=None if not contact else {
+                "phone": contact["phone"], "name": contact.get("name"), "language": contact.get("language") or "vi"},
+            ticket={
+                "receipt_code": new_receipt_code(), "channel": data["channel"], "category_id": category.id,
+                "department_id": category.department.id, "priority": priority,
+                "title": data.get("title") or _title_from(data["description"]), "description": data["description"],
+                "commune_code": location.get("commune_code"), "address": location.get("address"),
+                "lat": location.get("lat"), "lng": location.get("lng"),
+                "created_by_id": actor.id if actor else None, "status": INITIAL_STATUS,
+                "resolve_deadline": state.due_at, "escalation_level": 0, "version": 1,
+                "created_at": now, "updated_at": now,
+            },
+            clock={
+                "kind": sla.RESOLVE, "calendar_id": terms.calendar_id, "policy_id": terms.policy_id,
+                "budget_seconds": state.budget.total_seconds(), "warn_fraction": terms.warn_at,
+                "anchor_at": state.anchor_at, "remaining_seconds": state.remaining.total_seconds(),
+                "due_at": state.due_at, "warn_at": state.warn_at, "next_check_at": state.next_check_at,
+                "started_at": now, "warned": state.warned, "breached": state.breached,
+            },
+            event={
+                "actor_id": actor.id if actor else None, "actor_label": label, "kind": "created",
+                "to_status": INITIAL_STATUS, "public": True, "created_at": now,
+                "payload": {"channel": data["channel"], "category": category.code,
+                            "department": category.department.code, "call_id": data.get("call_id")},
+            },
+            call_id=call.id if call is not None else None,
         )
-    )
-    # The resolve clock runs from receipt; the accept clock starts at assignment. Started
-    # before any flush, so the ticket is inserted with its deadline in one statement.
-    clocks.start(ticket, sla.RESOLVE, ticket.created_at, terms)
-    db.session.flush()  # ids for the caller's response
-    return ticket
+
+    def view(self, ticket_id: int, event_id: int, contact: ContactView | None, call: Call | None) -> NewTicket:
+        t, e = self.ticket, self.event
+        return NewTicket(
+            id=ticket_id, category=self.category, department=self.category.department, contact=contact,
+            clocks=[ClockView(**self.clock, working_calendar=self.terms.calendar)],
+            events=[EventView(id=event_id, kind=e["kind"], from_status=None, to_status=e["to_status"],
+                              payload=e["payload"], actor=self.actor, actor_label=e["actor_label"],
+                              public=e["public"], created_at=e["created_at"])],
+            calls=[call] if call is not None else [],
+            **{k: t[k] for k in ("receipt_code", "status", "channel", "priority", "title", "description",
+                                 "commune_code", "address", "lat", "lng", "created_at", "updated_at",
+                                 "resolve_deadline")},
+        )
+
+
+Written = tuple[int, int, ContactView | None]  # ticket id, event id, contact
+
+
+def _write_one_statement(session: Session, rows: _Rows) -> Written | None:
+    """PostgreSQL: every row in one round trip; None if nothing was written (code taken, stale stamp)."""
+    row = session.execute(q.pg_intake_statement(), q.pg_intake_params(rows.stamp, rows.contact, rows.ticket,
+                                                                       rows.clock, rows.event, rows.call_id)).first()
+    if row is None:
+        return None
+    contact = None if row.contact_id is None else ContactView(
+        row.contact_id, row.contact_phone, row.contact_name, row.contact_language, row.contact_sms_opted_out_at)
+    return row.ticket_id, row.event_id, contact
+
+
+def _write_sequentially(session: Session, dialect: str, rows: _Rows) -> Written | None:
+    """One statement per table (SQLite: no network round trips to save); None if the code is taken."""
+    contact = None
+    if rows.contact is not None:
+        c = rows.contact
+        found = session.execute(contact_upsert(dialect, c["phone"], c["name"], c["language"], rows.now)
+                                .returning(*q.CONTACT_COLUMNS)).one()
+        contact = ContactView(*found)
+    ticket_id = session.execute(
+        upsert_insert(dialect, q.TICKETS).values(contact_id=contact.id if contact else None, **rows.ticket)
+        .on_conflict_do_nothing(index_elements=["receipt_code"]).returning(q.TICKETS.c.id)
+    ).scalar()
+    if ticket_id is None:
+        return None
+    session.execute(insert(q.CLOCKS).values(ticket_id=ticket_id, **rows.clock))
+    event_id = session.execute(insert(q.EVENTS).values(ticket_id=ticket_id, **rows.event)
+                               .returning(q.EVENTS.c.id)).scalar_one()
+    if rows.call_id is not None:
+        session.execute(insert(call_tickets).values(call_id=rows.call_id, ticket_id=ticket_id))
+    return ticket_id, event_id, contact

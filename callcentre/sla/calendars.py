@@ -6,12 +6,13 @@ import threading
 from datetime import time
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from workflows.calendar import WorkingCalendar
 
+from ..catalog import replace_stamp
 from ..extensions import db
 from ..models import WorkCalendar
+from ..sql import upsert_insert
 
 WORKING_HOURS = "working_hours"
 TWENTY_FOUR_SEVEN = "24x7"
@@ -25,16 +26,19 @@ _lock = threading.Lock()
 
 def ensure_default_calendars() -> None:
     """Create the two built-in calendars if missing (safe under concurrency)."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    dialect = db.session.get_bind().dialect.name
+    created = 0
     for name, hours, country, always in (
         (WORKING_HOURS, DEFAULT_HOURS, "VN", False),
         (TWENTY_FOUR_SEVEN, {}, None, True),
     ):
-        db.session.execute(
-            insert(WorkCalendar).values(name=name, tz="Asia/Ho_Chi_Minh", hours=hours, holidays_country=country,
-                                        always_open=always, revision=1)
+        created += db.session.execute(
+            upsert_insert(dialect, WorkCalendar).values(name=name, tz="Asia/Ho_Chi_Minh", hours=hours,
+                                                        holidays_country=country, always_open=always, revision=1)
             .on_conflict_do_nothing(index_elements=["name"])
-        )
+        ).rowcount
+    if created:
+        replace_stamp(db.session)  # a Core insert: the ORM flush hook does not see it
 
 
 def calendar_row(name: str) -> WorkCalendar:

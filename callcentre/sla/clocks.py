@@ -7,6 +7,7 @@ mirrored on the ticket, and the timers scheduled after commit agree.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -54,12 +55,27 @@ def clocks_of(ticket: Ticket) -> dict[str, SlaClock]:
     return {r.kind: r for r in rows}
 
 
+class TermsLike(Protocol):
+    accept_within: str
+    resolve_within: str
+    warn_at: float
+
+    @property
+    def calendar(self) -> WorkingCalendar: ...
+
+
+def initial_state(kind: str, at: datetime, terms: TermsLike) -> sla.ClockState:
+    """A clock of ``kind`` started at ``at`` with the full budget of ``terms``."""
+    cal = terms.calendar
+    total = budget(terms.accept_within if kind == sla.ACCEPT else terms.resolve_within, cal)
+    return sla.start(total, terms.warn_at, at, cal)
+
+
 def start(ticket: Ticket, kind: str, at: datetime, terms: Terms | None = None) -> SlaClock:
     """(Re)start a clock with the full budget of the ticket's policy."""
     terms = terms or terms_for(ticket.category_id, ticket.priority)
-    cal = terms.calendar
-    total = budget(terms.accept_within if kind == sla.ACCEPT else terms.resolve_within, cal)
-    state = sla.start(total, terms.warn_at, at, cal)
+    state = initial_state(kind, at, terms)
+    total = state.budget
     row = clocks_of(ticket).get(kind) if ticket.id else None
     if row is None:
         row = SlaClock(ticket=ticket, kind=kind, started_at=at)

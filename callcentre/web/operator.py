@@ -158,7 +158,8 @@ def log():
                          "ticket_ids": [target.id] if target else []}, user)
         ticket = target
         if ticket_data is not None:
-            ticket = create_ticket({**ticket_data, "call_id": call.id}, user)
+            created = create_ticket({**ticket_data, "call_id": call.id}, user)
+            ticket = db.session.get(Ticket, created.id)
             # Route at once: the department's clock starts now (default department or the override).
             fire(ticket, "assign", {"department": form.department.data or None}, user)
         _close_callback(form.callback_of.data, user)
