@@ -45,13 +45,16 @@ def on_ticket_events(sender: Flask, events: list[CommittedEvent]) -> None:
     if not wanted:
         return
     queue = get_queue(QUEUE, sender)
-    for event in wanted:
-        try:
-            # The job id dedupes in Redis too; the unique key in the database is what counts.
-            queue.enqueue(NOTIFY_JOB, event.event_id, job_id=f"notify-{event.event_id}",
-                          result_ttl=3600, failure_ttl=7 * 86400)
-        except Exception:  # noqa: BLE001 - the commit stands; the row can be re-notified
-            log.exception("could not enqueue notification of event %s", event.event_id)
+    try:
+        # One round trip for all of them (RQ alone makes two per job). The job id dedupes in
+        # Redis too; the unique key in the database is what counts.
+        with queue.connection.pipeline() as pipe:
+            for event in wanted:
+                queue.enqueue(NOTIFY_JOB, event.event_id, job_id=f"notify-{event.event_id}",
+                              result_ttl=3600, failure_ttl=7 * 86400, pipeline=pipe)
+            pipe.execute()
+    except Exception:  # noqa: BLE001 - the commit stands; `flask messages-repair` re-notifies
+        log.exception("could not enqueue notifications of events %s", [e.event_id for e in wanted])
 
 
 # ----- quiet hours ------------------------------------------------------------

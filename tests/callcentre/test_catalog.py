@@ -1,0 +1,116 @@
+"""The intake catalogue snapshot: every change reaches the next ticket, whoever made it.
+
+Categories and departments are session-wide reference data (see conftest): each test that
+changes one puts it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask import Flask
+
+from callcentre.extensions import db
+from callcentre.models import CatalogStamp, Category, Department, SlaClock, Ticket, TicketEvent
+from tests.conftest import ticket_payload
+
+
+@contextmanager
+def routed_to(app: Flask, department_code: str, *, stamp: bool) -> Iterator[None]:
+    """Route TN-MT to another department by plain SQL, as another process or a DBA would;
+    ``stamp`` says whether the catalogue stamp is replaced as the app's own writes do."""
+    with app.app_context():
+        before = db.session.scalar(sa.select(Category.default_department_id).where(Category.code == "TN-MT"))
+        target = db.session.scalar(sa.select(Department.id).where(Department.code == department_code))
+    try:
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(sa.update(Category).where(Category.code == "TN-MT").values(default_department_id=target))
+            if stamp:
+                conn.execute(sa.update(CatalogStamp).where(CatalogStamp.id == 1).values(stamp="changed-elsewhere"))
+        yield
+    finally:
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(sa.update(Category).where(Category.code == "TN-MT").values(default_department_id=before))
+            conn.execute(sa.update(CatalogStamp).where(CatalogStamp.id == 1).values(stamp="restored"))
+
+
+def department_of_new_ticket(api) -> str:
+    resp = api.post("/api/v1/tickets", ticket_payload())
+    assert resp.status_code == 201, resp.json
+    return resp.json["department"]["code"]
+
+
+def test_a_change_through_the_orm_reaches_the_next_ticket(app, api_as) -> None:
+    api = api_as("operator")
+    assert department_of_new_ticket(api) == "STNMT"  # the snapshot is now cached
+    with app.app_context():
+        category = db.session.scalars(sa.select(Category).where(Category.code == "TN-MT")).one()
+        original = category.default_department_id
+        category.default_department_id = db.session.scalar(sa.select(Department.id).where(Department.code == "SCT"))
+        db.session.commit()
+    try:
+        assert department_of_new_ticket(api) == "SCT"
+    finally:
+        with app.app_context():
+            category = db.session.scalars(sa.select(Category).where(Category.code == "TN-MT")).one()
+            category.default_department_id = original
+            db.session.commit()
+    assert department_of_new_ticket(api) == "STNMT"
+
+
+def test_deactivating_a_category_rejects_it_at_once(app, api_as) -> None:
+    api = api_as("operator")
+    assert department_of_new_ticket(api) == "STNMT"
+    with app.app_context():
+        db.session.scalars(sa.select(Category).where(Category.code == "TN-MT")).one().active = False
+        db.session.commit()
+    try:
+        resp = api.post("/api/v1/tickets", ticket_payload())
+        assert resp.status_code == 422
+        assert resp.json["errors"]["json"] == {"category": ["unknown category code 'TN-MT'"]}
+    finally:
+        with app.app_context():
+            db.session.scalars(sa.select(Category).where(Category.code == "TN-MT")).one().active = True
+            db.session.commit()
+    assert department_of_new_ticket(api) == "STNMT"
+
+
+def test_a_change_committed_by_another_process_is_seen_before_the_write(app, api_as, count) -> None:
+    """On PostgreSQL the intake statement finds the stamp changed, writes nothing and is retried
+    on a reloaded snapshot; elsewhere the stamp is read first. Either way: one ticket, new route."""
+    api = api_as("operator")
+    assert department_of_new_ticket(api) == "STNMT"
+    with routed_to(app, "SCT", stamp=True):
+        assert department_of_new_ticket(api) == "SCT"
+    assert count(Ticket) == count(TicketEvent) == count(SlaClock) == 2
+
+
+def test_hand_edits_without_a_new_stamp_show_after_the_cache_lifetime(app, make_app, tokens) -> None:
+    cached, uncached = app, make_app(CATALOG_CACHE_SECONDS=0)
+    headers = {"Authorization": f"Bearer {tokens['operator']}"}
+
+    def route(flask_app: Flask) -> str:
+        resp = flask_app.test_client().post("/api/v1/tickets", json=ticket_payload(), headers=headers)
+        assert resp.status_code == 201, resp.json
+        return resp.json["department"]["code"]
+
+    assert route(cached) == route(uncached) == "STNMT"
+    with routed_to(app, "SCT", stamp=False):
+        assert route(uncached) == "SCT"
+        assert route(cached) == "STNMT"  # documented: up to CATALOG_CACHE_SECONDS for SQL by hand
+
+
+def test_a_taken_receipt_code_gets_another(app, api_as, count, monkeypatch) -> None:
+    from callcentre.receipt import new_receipt_code
+    from callcentre.services import tickets
+
+    api = api_as("operator")
+    first = api.post("/api/v1/tickets", ticket_payload()).json["receipt_code"]
+    codes = iter([first, new_receipt_code()])
+    monkeypatch.setattr(tickets, "new_receipt_code", lambda: next(codes))  # the random source only
+    second = api.post("/api/v1/tickets", ticket_payload())
+    assert second.status_code == 201, second.json
+    assert second.json["receipt_code"] != first
+    assert count(Ticket) == count(TicketEvent) == count(SlaClock) == 2
