@@ -53,9 +53,10 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     register_open311(app)
     register_messaging(app)  # citizen SMS/Zalo jobs and telephony webhooks
     register_web(app)  # the server-rendered UI
-    from .warmup import warm_up
+    from .warmup import after_fork, warm_up
 
-    app.extensions["warm_up"] = lambda: warm_up(app)  # gunicorn's post_worker_init calls it
+    app.extensions["warm_up"] = lambda: warm_up(app)  # gunicorn.conf.py calls these
+    app.extensions["after_fork"] = lambda: after_fork(app)
     return app
 
 

@@ -1,10 +1,11 @@
-"""Pay a worker's one-time costs before it takes traffic.
+"""Process hooks for gunicorn (gunicorn.conf.py): warm up before traffic, start clean after a fork.
 
 A fresh gunicorn worker's first intake took about 140 ms (mapper configuration, phone metadata,
 the ward list, the intake statement), so every worker start or recycle (``max_requests``) handed
-one citizen a slow answer. gunicorn's ``post_worker_init`` (gunicorn.conf.py) calls it through
-``app.extensions["warm_up"]``, then runs ``gc.freeze()`` so that full collections stop walking the
-~190,000 objects that live as long as the process (they paused a worker for about 90 ms).
+one citizen a slow answer. gunicorn calls ``app.extensions["warm_up"]`` once (in the master with
+``preload_app``, else in each worker), then ``gc.freeze()`` so that full collections stop walking
+the ~190,000 objects that live as long as the process (they paused a worker for about 90 ms).
+``app.extensions["after_fork"]`` runs in each forked worker.
 """
 
 from __future__ import annotations
@@ -32,3 +33,17 @@ def warm_up(app: Flask) -> None:
                              "contact": {"phone": "0912345678"}})
         pg_intake_statement()
     log.info("worker warmed up")
+
+
+def after_fork(app: Flask) -> None:
+    """In a worker forked from a preloaded master: its own database pools and Redis client.
+
+    The master never connects (create_app and warm_up touch no server), so there is nothing to
+    close; ``close=False`` leaves any inherited socket to the master, as SQLAlchemy advises.
+    """
+    from .extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+    app.extensions.pop("callcentre_redis", None)
