@@ -55,6 +55,7 @@ class PhaseResult:
     send_lag_ms: list[float] = field(default_factory=list)  # open loop: actual - scheduled send time
     timeline: list[tuple[float, float]] = field(default_factory=list)  # open loop: (scheduled s, latency ms)
     cpu_s: dict[str, float] = field(default_factory=dict)  # CPU-seconds by consumer (see cpu_snapshot)
+    rounds: int = 1  # closed loop: how many interleaved bursts this result adds up (see merged)
 
     @property
     def error_count(self) -> int:
@@ -85,6 +86,7 @@ class PhaseResult:
             },
             "client_cpu_s": round(self.client_cpu_s, 2),
             "tcp_connects": self.connects,
+            "rounds": self.rounds,
         }
         if self.cpu_s:
             out["cpu_s"] = {k: round(v, 2) for k, v in self.cpu_s.items()}
@@ -106,6 +108,26 @@ class PhaseResult:
         return [{"second": sec, "answered": len(v), "p50_ms": round(percentile(v, 50), 1),
                  "p99_ms": round(percentile(v, 99), 1), "max_ms": round(v[-1], 1)}
                 for sec, v in sorted((k, sorted(v)) for k, v in buckets.items())]
+
+
+def merged(parts: Sequence[PhaseResult]) -> PhaseResult:
+    """One result from several bursts of the same server and mode: counts, latencies, wall time and
+    CPU added up, so its rate is the pooled rate (total answers / total time under load)."""
+    first = parts[0]
+    out = PhaseResult(server=first.server, mode=first.mode, planned=0, concurrency=first.concurrency,
+                      target_rate=first.target_rate, duration_s=first.duration_s, rounds=len(parts))
+    for part in parts:
+        out.planned += part.planned
+        out.started += part.started
+        out.ok += part.ok
+        out.errors.update(part.errors)
+        out.latencies_ms += part.latencies_ms
+        out.elapsed_s += part.elapsed_s
+        out.client_cpu_s += part.client_cpu_s
+        out.connects += part.connects
+        for k, v in part.cpu_s.items():
+            out.cpu_s[k] = out.cpu_s.get(k, 0.0) + v
+    return out
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:

@@ -1,93 +1,156 @@
 """The statements that write a new ticket's rows.
 
 ``pg_intake_statement`` is the PostgreSQL form: data-modifying CTEs put the contact (upsert), the
-ticket, its SLA clock, its first event and the call link in one statement, so intake costs one
-round trip instead of five. Its shape::
+ticket, its SLA clock, its first event, the call link and the call's disposition in one
+statement, so intake costs one round trip instead of five. Its shape::
 
-    WITH c AS (INSERT INTO contacts ... SELECT :phone ... WHERE :phone IS NOT NULL
-               ON CONFLICT (phone) DO UPDATE ... RETURNING ...),
+    WITH c AS (INSERT INTO contacts ... ON CONFLICT (phone) DO UPDATE ... RETURNING ...),
          t AS (INSERT INTO tickets ... SELECT ..., (SELECT id FROM c)
                WHERE EXISTS (catalog_stamp = :stamp)       -- the snapshot was current
                ON CONFLICT (receipt_code) DO NOTHING RETURNING id),
-         k AS (INSERT INTO sla_clocks ... SELECT t.id, ... FROM t),
-         e AS (INSERT INTO ticket_events ... SELECT t.id, ... FROM t RETURNING id),
-         l AS (INSERT INTO call_tickets ... SELECT :call_id, t.id FROM t WHERE :call_id IS NOT NULL)
+         k AS (INSERT INTO sla_clocks ... FROM t),
+         e AS (INSERT INTO ticket_events ... FROM t RETURNING id),
+         l AS (INSERT INTO call_tickets ... FROM t WHERE :call_id IS NOT NULL),
+         u AS (UPDATE calls SET disposition, contact_id (where unset) WHERE id = :call_id AND EXISTS t)
     SELECT t.id, e.id, c.* FROM t JOIN e ON true LEFT JOIN c ON true
 
 No row back means nothing was written (a taken receipt code or a stale catalogue stamp): the
 caller tries again. PostgreSQL checks the foreign keys at the end of the statement, when every
-CTE has run. The statement is built once per process; each call only binds values.
+CTE has run.
+
+With ``answer=True`` the statement also stores the request's Idempotency-Key record, and the
+ticket depends on it: ``ik`` is inserted first (``ON CONFLICT DO NOTHING``: a retry writes
+nothing) and ``t`` selects from it. The stored answer needs ids the statement itself allocates,
+so they come from ``nextval`` in ``ids`` and the answer is a JSON template whose slots
+(``ANSWER_SLOTS``) PostgreSQL fills in. In this form a taken receipt code is an error (``t``
+cannot skip its row once ``ik`` has one): the caller runs it alone, in autocommit, and retries.
+
+Each row travels as one JSON parameter, unpacked by ``jsonb_populate_record`` into the table's
+own row type (so PostgreSQL converts every value to its column's type). That keeps the statement
+under psycopg's limits for caching its parsed form (4096 bytes, 50 parameters): longer, it was
+parsed again on every call, 8% of a worker's CPU.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, cast, exists, false, func, select, true
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Integer, String, TextClause, text
 
-from ..models import CatalogStamp, Contact, SlaClock, Ticket, TicketEvent, call_tickets
+from ..models import Contact, Disposition, SlaClock, Ticket, TicketEvent
 from ..models.types import UTCDateTime
 
 TICKETS, CLOCKS, EVENTS, CONTACTS = Ticket.__table__, SlaClock.__table__, TicketEvent.__table__, Contact.__table__
 CONTACT_COLUMNS = tuple(CONTACTS.c[n] for n in ("id", "phone", "name", "language", "sms_opted_out_at"))
-# The columns _Rows (services/tickets.py) fills; the rest take their defaults.
+RECEIPT_CODE_CONSTRAINT = "uq_tickets_receipt_code"
+# The columns _Rows (services/tickets.py) fills; the rest take their server-side defaults or NULL.
 TICKET_COLUMNS = ("receipt_code", "channel", "category_id", "department_id", "priority", "title", "description",
                   "commune_code", "address", "lat", "lng", "created_by_id", "status", "resolve_deadline",
                   "escalation_level", "version", "created_at", "updated_at")
 CLOCK_COLUMNS = ("kind", "calendar_id", "policy_id", "budget_seconds", "warn_fraction", "anchor_at",
                  "remaining_seconds", "due_at", "warn_at", "next_check_at", "started_at", "warned", "breached")
 EVENT_COLUMNS = ("actor_id", "actor_label", "kind", "to_status", "public", "created_at", "payload")
+# Where the stored answer (a JSON text) gets what only the statement knows. A slot is a whole JSON
+# string token, quotes included: inside a string value the quotes would be escaped, so user text
+# can never contain one.
+ANSWER_SLOTS = {"ticket_id": '"@@ticket_id@@"', "event_id": '"@@event_id@@"', "contact": '"@@contact@@"'}
 
 
-def _param(table: Any, column: str) -> ColumnElement[Any]:
-    # Named table_column and CAST to the column's type: in a SELECT list a bare NULL would be text.
-    col_type = table.c[column].type
-    return cast(bindparam(f"{table.name}_{column}", type_=col_type), col_type)
+def _cols(names: tuple[str, ...], prefix: str = "") -> str:
+    return ", ".join(prefix + n for n in names)
+
+
+def _row(table: str, param: str) -> str:
+    return f"jsonb_populate_record(NULL::{table}, CAST(:{param} AS jsonb)) r"
 
 
 @cache
-def pg_intake_statement() -> Select[Any]:
-    phone = _param(CONTACTS, "phone")
-    now = bindparam("now", type_=UTCDateTime())
-    upsert = postgresql.insert(CONTACTS).from_select(
-        ["phone", "name", "language", "sms_consent", "zalo_consent", "created_at", "updated_at"],
-        select(phone, _param(CONTACTS, "name"), _param(CONTACTS, "language"), true(), false(), now, now)
-        .where(phone.is_not(None)),
-    )
-    c = upsert.on_conflict_do_update(
-        index_elements=["phone"], set_={"name": func.coalesce(CONTACTS.c.name, upsert.excluded.name)}
-    ).returning(*CONTACT_COLUMNS).cte("c")
+def pg_intake_statement(answer: bool = False) -> TextClause:
+    stamp_is_current = "EXISTS (SELECT FROM catalog_stamp WHERE id = 1 AND stamp = :stamp)"
+    contact = f"""c AS (
+  INSERT INTO contacts (phone, name, language, sms_consent, zalo_consent, created_at, updated_at)
+  SELECT r.phone, r.name, r.language, true, false, r.created_at, r.created_at FROM {_row("contacts", "c")}
+  WHERE r.phone IS NOT NULL
+  ON CONFLICT (phone) DO UPDATE SET name = COALESCE(contacts.name, EXCLUDED.name)
+  RETURNING id, phone, name, language, sms_opted_out_at)"""
+    if answer:
+        contact_json = ("(SELECT CAST(json_build_object('id', id, 'phone', phone, 'name', name, 'language', "
+                        "language, 'sms_opted_out', sms_opted_out_at IS NOT NULL) AS text) FROM c)")
+        filled = "CAST(:answer_template AS text)"
+        for slot, value in (("ticket_id", "CAST(ids.ticket_id AS text)"), ("event_id", "CAST(ids.event_id AS text)"),
+                            ("contact", f"COALESCE({contact_json}, 'null')")):
+            filled = f"replace({filled}, '{ANSWER_SLOTS[slot]}', {value})"
+        ticket = f"""ids AS (
+  SELECT nextval(pg_get_serial_sequence('tickets', 'id')) AS ticket_id,
+         nextval(pg_get_serial_sequence('ticket_events', 'id')) AS event_id),
+ik AS (
+  INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response, created_at)
+  SELECT r.scope, r.key, r.request_hash, r.status_code, CAST({filled} AS json), r.created_at
+  FROM {_row("idempotency_keys", "a")}, ids WHERE {stamp_is_current}
+  ON CONFLICT (scope, key) DO NOTHING RETURNING id),
+t AS (
+  INSERT INTO tickets (id, {_cols(TICKET_COLUMNS)}, contact_id)
+  SELECT ids.ticket_id, {_cols(TICKET_COLUMNS, "r.")}, (SELECT id FROM c) FROM {_row("tickets", "t")}, ids, ik
+  RETURNING id),
+e AS (
+  INSERT INTO ticket_events (id, ticket_id, {_cols(EVENT_COLUMNS)})
+  SELECT ids.event_id, t.id, {_cols(EVENT_COLUMNS, "r.")} FROM {_row("ticket_events", "e")}, t, ids
+  RETURNING id)"""
+    else:
+        ticket = f"""t AS (
+  INSERT INTO tickets ({_cols(TICKET_COLUMNS)}, contact_id)
+  SELECT {_cols(TICKET_COLUMNS, "r.")}, (SELECT id FROM c) FROM {_row("tickets", "t")} WHERE {stamp_is_current}
+  ON CONFLICT (receipt_code) DO NOTHING RETURNING id),
+e AS (
+  INSERT INTO ticket_events (ticket_id, {_cols(EVENT_COLUMNS)})
+  SELECT t.id, {_cols(EVENT_COLUMNS, "r.")} FROM {_row("ticket_events", "e")}, t
+  RETURNING id)"""
+    sql = f"""WITH {contact},
+{ticket},
+k AS (
+  INSERT INTO sla_clocks (ticket_id, {_cols(CLOCK_COLUMNS)})
+  SELECT t.id, {_cols(CLOCK_COLUMNS, "r.")} FROM {_row("sla_clocks", "k")}, t),
+l AS (
+  INSERT INTO call_tickets (call_id, ticket_id)
+  SELECT CAST(:call_id AS integer), t.id FROM t WHERE CAST(:call_id AS integer) IS NOT NULL),
+u AS (
+  UPDATE calls SET disposition = COALESCE(disposition, '{Disposition.NEW_TICKET.value}'),
+                   contact_id = COALESCE(contact_id, (SELECT id FROM c))
+  WHERE id = CAST(:call_id AS integer) AND EXISTS (SELECT FROM t))
+SELECT t.id AS ticket_id, e.id AS event_id, c.id AS contact_id, c.phone AS contact_phone, c.name AS contact_name,
+       c.language AS contact_language, c.sms_opted_out_at AS contact_sms_opted_out_at
+FROM t JOIN e ON true LEFT JOIN c ON true"""
+    return text(sql).columns(ticket_id=Integer, event_id=Integer, contact_id=Integer, contact_phone=String,
+                             contact_name=String, contact_language=String,
+                             contact_sms_opted_out_at=UTCDateTime())
 
-    stamp_is_current = exists().where(CatalogStamp.id == 1, CatalogStamp.stamp == bindparam("stamp"))
-    t = postgresql.insert(TICKETS).from_select(
-        [*TICKET_COLUMNS, "contact_id"],
-        select(*(_param(TICKETS, n) for n in TICKET_COLUMNS), select(c.c.id).scalar_subquery())
-        .where(stamp_is_current),
-    ).on_conflict_do_nothing(index_elements=["receipt_code"]).returning(TICKETS.c.id).cte("t")
 
-    k = CLOCKS.insert().from_select(["ticket_id", *CLOCK_COLUMNS],
-                                    select(t.c.id, *(_param(CLOCKS, n) for n in CLOCK_COLUMNS))).cte("k")
-    e = EVENTS.insert().from_select(["ticket_id", *EVENT_COLUMNS],
-                                    select(t.c.id, *(_param(EVENTS, n) for n in EVENT_COLUMNS))
-                                    ).returning(EVENTS.c.id).cte("e")
-    call_id = _param(call_tickets, "call_id")
-    link = call_tickets.insert().from_select(["call_id", "ticket_id"],
-                                             select(call_id, t.c.id).where(call_id.is_not(None))).cte("l")
-    return (
-        select(t.c.id.label("ticket_id"), e.c.id.label("event_id"),
-               *(col.label(f"contact_{col.name}") for col in c.c))
-        .select_from(t.join(e, true()).outerjoin(c, true()))
-        .add_cte(k, link)  # CTEs nobody selects from: SQLAlchemy renders them only when added
-    )
+def _json(values: dict[str, Any] | None) -> str | None:
+    return None if values is None else json.dumps(values, ensure_ascii=False, default=_iso)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()  # always timezone-aware here (UTC): PostgreSQL reads it as timestamptz
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def pg_intake_params(stamp: str, contact: dict[str, Any] | None, ticket: dict[str, Any], clock: dict[str, Any],
-                     event: dict[str, Any], call_id: int | None) -> dict[str, Any]:
-    contact = contact or {"phone": None, "name": None, "language": None}
-    params: dict[str, Any] = {"stamp": stamp, "now": ticket["created_at"], "call_tickets_call_id": call_id}
-    for table, values in ((CONTACTS, contact), (TICKETS, ticket), (CLOCKS, clock), (EVENTS, event)):
-        for name, value in values.items():
-            params[f"{table.name}_{name}"] = value
+                     event: dict[str, Any], call_id: int | None,
+                     answer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Values for ``pg_intake_statement(answer=bool(answer))``; ``answer`` has scope, key, request_hash,
+    status_code and the JSON template (``answer_template``)."""
+    now = ticket["created_at"]
+    params: dict[str, Any] = {
+        "stamp": stamp, "call_id": call_id,
+        "c": _json(None if contact is None else {**contact, "created_at": now}),
+        "t": _json(ticket), "k": _json(clock), "e": _json(event),
+    }
+    if answer is not None:
+        record = {k: v for k, v in answer.items() if k != "answer_template"}
+        params["a"] = _json({**record, "created_at": now})
+        params["answer_template"] = answer["answer_template"]
     return params

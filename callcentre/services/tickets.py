@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflows import sla
@@ -24,6 +25,7 @@ from ..after_commit import CommittedEvent, announce_event
 from ..catalog import Catalog, CategoryInfo, current_catalog
 from ..errors import field_error
 from ..extensions import db
+from ..idempotency import AnswerRecord
 from ..models import Call, Disposition, User, call_tickets, utcnow
 from ..receipt import new_receipt_code
 from ..sla import timers
@@ -44,11 +46,26 @@ def _title_from(description: str) -> str:
     return first_line if len(first_line) <= 80 else first_line[:77].rstrip() + "..."
 
 
-def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | None = None) -> NewTicket:
+def begin_autocommit(session: Session) -> bool:
+    """Give this session an autocommit connection, if nothing has used it yet: for a request whose
+    only write is one atomic statement (then no BEGIN and no COMMIT round trips). True if it took."""
+    if session.in_transaction():
+        return False
+    conn = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | None = None,
+                  answer: AnswerRecord | None = None) -> NewTicket:
     """Validate references, then write the ticket, its contact, its first event and its SLA clock.
 
     Runs in the caller's transaction (nothing is committed here); the SLA timer and the citizen's
     notification are handed to the after-commit hooks.
+
+    ``answer``: on PostgreSQL, for a session in autocommit (``begin_autocommit``), the ticket's
+    statement also writes this Idempotency-Key record and ``answer.written`` is set; a retry whose
+    first answer is stored raises ``Replayed``. Elsewhere it is ignored (the caller stores the
+    record at commit, see ``commit_response``).
     """
     session = db.session
     if session.new or session.dirty or session.deleted:
@@ -62,22 +79,33 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
         call = session.get(Call, data["call_id"])
         if call is None:
             raise field_error("call_id", "no such call")
+    with_answer = answer is not None and one_statement
     for _ in range(_ATTEMPTS):
         category = _category(session, catalog, data["category"])
         rows = _Rows.build(data, category, catalog, actor, actor_label, call)
-        written = _write_one_statement(session, rows) if one_statement else _write_sequentially(session, dialect, rows)
+        if with_answer:
+            written = _write_with_answer(session, rows, answer, call)  # type: ignore[arg-type]
+        elif one_statement:
+            written = _write_one_statement(session, rows)
+        else:
+            written = _write_sequentially(session, dialect, rows)
         if written is not None:
             break
+        if with_answer:
+            answer.replay_if_stored()  # type: ignore[union-attr]  # a retry of an answered request
         catalog = current_catalog(session, verify=True)
     else:
         raise RuntimeError(f"ticket not written after {_ATTEMPTS} attempts (receipt codes taken?)")
     ticket_id, event_id, contact = written
     if call is not None:
-        session.expire(call, ["tickets"])  # the link row was written behind the ORM's back
-        if call.disposition is None:
-            call.disposition = Disposition.NEW_TICKET.value
-        if call.contact_id is None and contact is not None:
-            call.contact_id = contact.id
+        if one_statement:  # the statement linked the call and set its disposition and caller
+            session.expire(call, ["tickets", "disposition", "contact_id"])
+        else:
+            session.expire(call, ["tickets"])  # the link row was written behind the ORM's back
+            if call.disposition is None:
+                call.disposition = Disposition.NEW_TICKET.value
+            if call.contact_id is None and contact is not None:
+                call.contact_id = contact.id
     timers.after_commit_reschedule(session, new=rows.state.next_check_at, old=None)
     announce_event(session, CommittedEvent(event_id, ticket_id, "created", None, INITIAL_STATUS))
     return rows.view(ticket_id, event_id, contact, call)
@@ -163,6 +191,27 @@ def _write_one_statement(session: Session, rows: _Rows) -> Written | None:
                                                                        rows.clock, rows.event, rows.call_id)).first()
     if row is None:
         return None
+    contact = None if row.contact_id is None else ContactView(
+        row.contact_id, row.contact_phone, row.contact_name, row.contact_language, row.contact_sms_opted_out_at)
+    return row.ticket_id, row.event_id, contact
+
+
+def _write_with_answer(session: Session, rows: _Rows, answer: AnswerRecord, call: Call | None) -> Written | None:
+    """PostgreSQL, autocommit: the ticket and its Idempotency-Key record in one statement. None if
+    nothing was written: a retry (the record exists), a stale stamp, or a taken receipt code."""
+    template = answer.template(rows.view(0, 0, None, call))
+    params = q.pg_intake_params(rows.stamp, rows.contact, rows.ticket, rows.clock, rows.event, rows.call_id, {
+        "scope": answer.scope, "key": answer.key, "request_hash": answer.request_hash,
+        "status_code": answer.status_code, "answer_template": template})
+    try:
+        row = session.execute(q.pg_intake_statement(answer=True), params).first()
+    except IntegrityError as exc:
+        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) != q.RECEIPT_CODE_CONSTRAINT:
+            raise
+        return None  # autocommit: the failed statement left nothing behind; try another code
+    if row is None:
+        return None
+    answer.written = True
     contact = None if row.contact_id is None else ContactView(
         row.contact_id, row.contact_phone, row.contact_name, row.contact_language, row.contact_sms_opted_out_at)
     return row.ticket_id, row.event_id, contact

@@ -6,9 +6,11 @@ changes one puts it back.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -36,10 +38,19 @@ def routed_to(app: Flask, department_code: str, *, stamp: bool) -> Iterator[None
             conn.execute(sa.update(CatalogStamp).where(CatalogStamp.id == 1).values(stamp="restored"))
 
 
-def department_of_new_ticket(api) -> str:
-    resp = api.post("/api/v1/tickets", ticket_payload())
+def department_of_new_ticket(api, headers: dict[str, str] | None = None) -> str:
+    resp = api.post("/api/v1/tickets", ticket_payload(), headers=headers)
     assert resp.status_code == 201, resp.json
     return resp.json["department"]["code"]
+
+
+# With a key, PostgreSQL writes the ticket and its Idempotency-Key record in one statement (autocommit);
+# without one, the ticket's statement runs in a transaction. Both must recover the same way.
+KEYED = pytest.mark.parametrize("keyed", [False, True], ids=["no-key", "idempotency-key"])
+
+
+def key_headers(keyed: bool) -> dict[str, str] | None:
+    return {"Idempotency-Key": uuid.uuid4().hex} if keyed else None
 
 
 def test_a_change_through_the_orm_reaches_the_next_ticket(app, api_as) -> None:
@@ -77,14 +88,18 @@ def test_deactivating_a_category_rejects_it_at_once(app, api_as) -> None:
     assert department_of_new_ticket(api) == "STNMT"
 
 
-def test_a_change_committed_by_another_process_is_seen_before_the_write(app, api_as, count) -> None:
+@KEYED
+def test_a_change_committed_by_another_process_is_seen_before_the_write(app, api_as, count, keyed) -> None:
     """On PostgreSQL the intake statement finds the stamp changed, writes nothing and is retried
     on a reloaded snapshot; elsewhere the stamp is read first. Either way: one ticket, new route."""
+    from callcentre.models import IdempotencyKey
+
     api = api_as("operator")
-    assert department_of_new_ticket(api) == "STNMT"
+    assert department_of_new_ticket(api, key_headers(keyed)) == "STNMT"
     with routed_to(app, "SCT", stamp=True):
-        assert department_of_new_ticket(api) == "SCT"
+        assert department_of_new_ticket(api, key_headers(keyed)) == "SCT"
     assert count(Ticket) == count(TicketEvent) == count(SlaClock) == 2
+    assert count(IdempotencyKey) == (2 if keyed else 0)
 
 
 def test_hand_edits_without_a_new_stamp_show_after_the_cache_lifetime(app, make_app, tokens) -> None:
@@ -102,15 +117,22 @@ def test_hand_edits_without_a_new_stamp_show_after_the_cache_lifetime(app, make_
         assert route(cached) == "STNMT"  # documented: up to CATALOG_CACHE_SECONDS for SQL by hand
 
 
-def test_a_taken_receipt_code_gets_another(app, api_as, count, monkeypatch) -> None:
+@KEYED
+def test_a_taken_receipt_code_gets_another(app, api_as, count, monkeypatch, keyed) -> None:
+    from callcentre.models import IdempotencyKey
     from callcentre.receipt import new_receipt_code
     from callcentre.services import tickets
 
     api = api_as("operator")
-    first = api.post("/api/v1/tickets", ticket_payload()).json["receipt_code"]
-    codes = iter([first, new_receipt_code()])
-    monkeypatch.setattr(tickets, "new_receipt_code", lambda: next(codes))  # the random source only
-    second = api.post("/api/v1/tickets", ticket_payload())
+    first = api.post("/api/v1/tickets", ticket_payload(), headers=key_headers(keyed)).json["receipt_code"]
+    taken = [first]  # handed out once, then fresh codes again
+    monkeypatch.setattr(tickets, "new_receipt_code", lambda: taken.pop() if taken else new_receipt_code())
+    headers = key_headers(keyed)
+    second = api.post("/api/v1/tickets", ticket_payload(), headers=headers)
     assert second.status_code == 201, second.json
     assert second.json["receipt_code"] != first
     assert count(Ticket) == count(TicketEvent) == count(SlaClock) == 2
+    assert count(IdempotencyKey) == (2 if keyed else 0)
+    if keyed:  # the stored answer is the one sent, ids and all
+        again = api.post("/api/v1/tickets", ticket_payload(), headers=headers)
+        assert again.headers.get("Idempotent-Replayed") == "true" and again.json == second.json
