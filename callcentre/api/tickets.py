@@ -95,10 +95,12 @@ def create(data: dict[str, Any]):
     except Replayed as replay:
         return replay.response
     g.pop("idempotency", None)  # written by the ticket's statement, not by commit_response
+    # The statement committed itself: run the after-commit hooks (SLA timer, SMS) before anything
+    # else can fail. No round trip in autocommit; the answer was rendered before the write.
+    db.session.commit()
     body = holder["body"]
     body["id"], body["events"][0]["id"] = ticket.id, ticket.events[0].id
     body["contact"] = _CONTACT.dump(ticket.contact) if ticket.contact is not None else None
-    db.session.commit()  # autocommit: no round trip; runs the after-commit hooks (SLA timer, SMS)
     return make_response(jsonify(body), 201)
 
 

@@ -64,6 +64,22 @@ def test_receipt_sms_goes_out_once_through_twilio(tel_app, tokens, fake_twilio, 
     assert len(fake_twilio.messages) == 1 and len(_messages(tel_app)) == 1
 
 
+def test_a_retried_app_report_is_one_ticket_and_one_sms(tel_app, tokens, fake_twilio, run_jobs) -> None:
+    # On PostgreSQL the keyed intake is one autocommitted statement: its after-commit hooks must still run,
+    # and the replay must not notify again.
+    api = _api(tel_app, tokens, "operator")
+    headers = {"Idempotency-Key": "app-retry-1"}
+    first = api.post("/api/v1/tickets", ticket_payload(), headers=headers)
+    again = api.post("/api/v1/tickets", ticket_payload(), headers=headers)
+    assert first.status_code == again.status_code == 201 and again.json == first.json
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    run_jobs(tel_app)
+    assert len(fake_twilio.messages) == 1
+    assert first.json["receipt_code"] in fake_twilio.messages[0]["Body"]
+    [row] = _messages(tel_app)
+    assert row.event_id == first.json["events"][0]["id"]
+
+
 def test_workflow_events_notify_the_citizen(tel_app, tokens, fake_twilio, run_jobs) -> None:
     tid = _new_ticket(tel_app, tokens)["id"]
     _fire(tel_app, tokens, "operator", tid, "assign")
