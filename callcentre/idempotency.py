@@ -87,7 +87,6 @@ class AnswerRecord:
     request_hash: str
     template: Callable[[Any], str]  # the answer for a NewTicket: JSON text with intake_sql.ANSWER_SLOTS
     status_code: int = 201
-    written: bool = False  # set once the statement wrote the ticket and this record
 
     def replay_if_stored(self) -> None:
         """Raise :class:`Replayed` if a request with this key was answered already (422 if its body differed)."""

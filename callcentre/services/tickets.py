@@ -13,6 +13,8 @@ It returns a :class:`NewTicket` that the ticket schemas dump like the ORM row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 from workflows import sla
 
 from ..after_commit import CommittedEvent, announce_event
-from ..catalog import Catalog, CategoryInfo, current_catalog
+from ..catalog import Catalog, CategoryInfo, IntakeTerms, current_catalog
 from ..errors import field_error
 from ..extensions import db
 from ..idempotency import AnswerRecord
@@ -63,9 +65,9 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
     notification are handed to the after-commit hooks.
 
     ``answer``: on PostgreSQL, for a session in autocommit (``begin_autocommit``), the ticket's
-    statement also writes this Idempotency-Key record and ``answer.written`` is set; a retry whose
-    first answer is stored raises ``Replayed``. Elsewhere it is ignored (the caller stores the
-    record at commit, see ``commit_response``).
+    statement also writes this Idempotency-Key record; a retry whose first answer is stored raises
+    ``Replayed``. Elsewhere it is ignored (the caller stores the record at commit, see
+    ``commit_response``).
     """
     session = db.session
     if session.new or session.dirty or session.deleted:
@@ -79,20 +81,18 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
         call = session.get(Call, data["call_id"])
         if call is None:
             raise field_error("call_id", "no such call")
-    with_answer = answer is not None and one_statement
+    answer = answer if one_statement else None
     for _ in range(_ATTEMPTS):
         category = _category(session, catalog, data["category"])
         rows = _Rows.build(data, category, catalog, actor, actor_label, call)
-        if with_answer:
-            written = _write_with_answer(session, rows, answer, call)  # type: ignore[arg-type]
-        elif one_statement:
-            written = _write_one_statement(session, rows)
+        if one_statement:
+            written = _write_one_statement(session, rows, call, answer)
         else:
             written = _write_sequentially(session, dialect, rows)
         if written is not None:
             break
-        if with_answer:
-            answer.replay_if_stored()  # type: ignore[union-attr]  # a retry of an answered request
+        if answer is not None:
+            answer.replay_if_stored()  # a retry of an answered request
         catalog = current_catalog(session, verify=True)
     else:
         raise RuntimeError(f"ticket not written after {_ATTEMPTS} attempts (receipt codes taken?)")
@@ -120,11 +120,21 @@ def _category(session: Session, catalog: Catalog, code: str) -> CategoryInfo:
     return category
 
 
+@dataclass(frozen=True)
 class _Rows:
     """The column values of one new ticket's rows, computed once per attempt (a fresh receipt code)."""
 
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
+    now: datetime
+    state: sla.ClockState
+    terms: IntakeTerms
+    category: CategoryInfo
+    actor: User | None
+    stamp: str  # the catalogue snapshot these values were computed from
+    contact: dict[str, Any] | None
+    ticket: dict[str, Any]
+    clock: dict[str, Any]
+    event: dict[str, Any]
+    call_id: int | None
 
     @classmethod
     def build(cls, data: dict[str, Any], category: CategoryInfo, catalog: Catalog, actor: User | None,
@@ -185,33 +195,26 @@ class _Rows:
 Written = tuple[int, int, ContactView | None]  # ticket id, event id, contact
 
 
-def _write_one_statement(session: Session, rows: _Rows) -> Written | None:
-    """PostgreSQL: every row in one round trip; None if nothing was written (code taken, stale stamp)."""
-    row = session.execute(q.pg_intake_statement(), q.pg_intake_params(rows.stamp, rows.contact, rows.ticket,
-                                                                       rows.clock, rows.event, rows.call_id)).first()
-    if row is None:
-        return None
-    contact = None if row.contact_id is None else ContactView(
-        row.contact_id, row.contact_phone, row.contact_name, row.contact_language, row.contact_sms_opted_out_at)
-    return row.ticket_id, row.event_id, contact
-
-
-def _write_with_answer(session: Session, rows: _Rows, answer: AnswerRecord, call: Call | None) -> Written | None:
-    """PostgreSQL, autocommit: the ticket and its Idempotency-Key record in one statement. None if
-    nothing was written: a retry (the record exists), a stale stamp, or a taken receipt code."""
-    template = answer.template(rows.view(0, 0, None, call))
-    params = q.pg_intake_params(rows.stamp, rows.contact, rows.ticket, rows.clock, rows.event, rows.call_id, {
+def _write_one_statement(session: Session, rows: _Rows, call: Call | None,
+                         answer: AnswerRecord | None) -> Written | None:
+    """PostgreSQL: every row in one round trip, with ``answer``'s Idempotency-Key record too (the
+    session is then in autocommit). None if nothing was written: a taken receipt code, a stale
+    stamp, or (with ``answer``) a retry whose record exists."""
+    record = None if answer is None else {
         "scope": answer.scope, "key": answer.key, "request_hash": answer.request_hash,
-        "status_code": answer.status_code, "answer_template": template})
+        "status_code": answer.status_code, "answer_template": answer.template(rows.view(0, 0, None, call))}
+    params = q.pg_intake_params(rows.stamp, rows.contact, rows.ticket, rows.clock, rows.event, rows.call_id, record)
     try:
-        row = session.execute(q.pg_intake_statement(answer=True), params).first()
+        row = session.execute(q.pg_intake_statement(answer=record is not None), params).first()
     except IntegrityError as exc:
-        if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) != q.RECEIPT_CODE_CONSTRAINT:
+        # Only the answer form raises on a taken receipt code (see intake_sql); in autocommit the
+        # failed statement left nothing behind, so another code can be tried.
+        if record is None or getattr(getattr(exc.orig, "diag", None), "constraint_name",
+                                     None) != q.RECEIPT_CODE_CONSTRAINT:
             raise
-        return None  # autocommit: the failed statement left nothing behind; try another code
+        return None
     if row is None:
         return None
-    answer.written = True
     contact = None if row.contact_id is None else ContactView(
         row.contact_id, row.contact_phone, row.contact_name, row.contact_language, row.contact_sms_opted_out_at)
     return row.ticket_id, row.event_id, contact
