@@ -7,13 +7,15 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from . import principals
 from .errors import ApiError
 from .extensions import csrf, db, login_manager
 from .models import ApiToken, Role, User, hash_token
+from .principals import TokenPrincipal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,16 +29,20 @@ def register_auth(app: Flask) -> None:
         return user if user and user.active else None
 
     @login_manager.request_loader
-    def load_user_from_bearer(req) -> User | None:
+    def load_user_from_bearer(req) -> User | TokenPrincipal | None:
         header = req.headers.get("Authorization", "")
         if not header.lower().startswith("bearer "):
             return None
-        token = header[7:].strip()
-        row = db.session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == hash_token(token))
-        )
+        token_hash = hash_token(header[7:].strip())
+        principal = principals.cached(token_hash)  # only where the write re-checks it
+        if principal is not None:
+            g.auth_via_token = True
+            return principal
+        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
         if row is None or row.revoked_at is not None or not row.user.active:
+            principals.forget(token_hash)
             return None
+        principals.remember(token_hash, row.user)
         g.auth_via_token = True
         return row.user
 
@@ -46,7 +52,10 @@ def register_auth(app: Flask) -> None:
 
 
 def authenticated_user() -> User:
-    """The caller, or 401. Session callers get CSRF checked on unsafe methods."""
+    """The caller, or 401. Session callers get CSRF checked on unsafe methods.
+
+    Typed ``User``; where ``principals.allow_unverified`` was called it may be a ``TokenPrincipal``.
+    """
     if not current_user.is_authenticated:
         raise ApiError(401, "authentication required (Authorization: Bearer <token>)")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("auth_via_token"):
@@ -62,14 +71,37 @@ def roles_required(*roles: Role | str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             user = authenticated_user()
-            if user.role not in allowed:
-                raise ApiError(403, f"role '{user.role}' may not do this")
+            if user.role not in allowed and principals.unverified() is not None:
+                user = reauthenticate(*allowed)  # a cached role may be out of date: never refuse on it
+            check_role(user, allowed)
             return view(*args, **kwargs)
 
         wrapper._roles = allowed  # type: ignore[attr-defined]  # read by the route-audit test
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def check_role(user: User, allowed: set[str]) -> None:
+    if user.role not in allowed:
+        raise ApiError(403, f"role '{user.role}' may not do this")
+
+
+def reauthenticate(*roles: Role | str) -> User:
+    """After ``StalePrincipal``: look the request's token up in the database, then check the role."""
+    principals.drop_unverified()
+    g.pop("_login_user", None)  # Flask-Login's per-request cache of the caller
+    user = authenticated_user()
+    check_role(user, {str(r) for r in roles} | {Role.ADMIN.value})
+    return user
+
+
+def confirm_cached_caller() -> None:
+    """If this request runs as a cached principal, look its token up now (401/403 if it fails)."""
+    if principals.unverified() is None:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    reauthenticate(*getattr(view, "_roles", ()))
 
 
 STAFF: tuple[Role, ...] = tuple(Role)

@@ -10,7 +10,8 @@ from flask_smorest import Blueprint
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..auth import INTAKE, STAFF, authenticated_user, roles_required, visible_department_ids
+from .. import principals
+from ..auth import INTAKE, STAFF, authenticated_user, reauthenticate, roles_required, visible_department_ids
 from ..errors import ApiError
 from ..extensions import db
 from ..idempotency import AnswerRecord, Replayed, commit_response, remember_key
@@ -58,6 +59,8 @@ def _intake_in_one_statement() -> None:
             and request.headers.get("Authorization", "")[:7].lower() == "bearer "
             and db.session.get_bind().dialect.name == "postgresql"):
         g.setdefault(_AUTOCOMMIT, begin_autocommit(db.session()))  # the Session, not its scoped proxy
+        if g.get(_AUTOCOMMIT):
+            principals.allow_unverified()  # the statement re-checks a cached caller (principals.py)
 
 
 def _answer_record(pending: tuple[str, str, str]) -> tuple[AnswerRecord, dict[str, Any]]:
@@ -74,6 +77,16 @@ def _answer_record(pending: tuple[str, str, str]) -> tuple[AnswerRecord, dict[st
     return AnswerRecord(*pending, template=template), holder
 
 
+def _create_checking_caller(data: dict[str, Any], answer: AnswerRecord | None = None) -> NewTicket:
+    """create_ticket as the caller; a cached caller that no longer matches its token is looked up
+    again (401/403 if it may not any more) and the ticket written as the fresh one."""
+    user, cached = authenticated_user(), principals.unverified()
+    try:
+        return create_ticket(data, user, answer=answer, principal=cached)
+    except principals.StalePrincipal:
+        return create_ticket(data, reauthenticate(*INTAKE), answer=answer)
+
+
 @blp.route("", methods=["POST"])
 @roles_required(*INTAKE)
 @blp.arguments(TicketCreate())  # an instance: given the class, webargs builds the schema every request
@@ -85,13 +98,12 @@ def create(data: dict[str, Any]):
     Send an ``Idempotency-Key`` header to make retries safe: a retry answers the first answer.
     """
     pending = remember_key()  # a retry is recognised by the key's unique index (no read first)
-    user = authenticated_user()
     if pending is None or not g.get(_AUTOCOMMIT):
-        ticket = create_ticket(data, user)
+        ticket = _create_checking_caller(data)
         return commit_response(_DETAIL.dump(ticket), 201)
     answer, holder = _answer_record(pending)
     try:
-        ticket = create_ticket(data, user, answer=answer)
+        ticket = _create_checking_caller(data, answer)
     except Replayed as replay:
         return replay.response
     g.pop("idempotency", None)  # written by the ticket's statement, not by commit_response

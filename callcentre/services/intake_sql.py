@@ -4,9 +4,9 @@
 ticket, its SLA clock, its first event, the call link and the call's disposition in one
 statement, so intake costs one round trip instead of five. Its shape::
 
-    WITH c AS (INSERT INTO contacts ... ON CONFLICT (phone) DO UPDATE ... RETURNING ...),
-         t AS (INSERT INTO tickets ... SELECT ..., (SELECT id FROM c)
-               WHERE EXISTS (catalog_stamp = :stamp)       -- the snapshot was current
+    WITH ok AS (SELECT 1 WHERE catalog_stamp = :stamp AND (no cached caller OR it still matches)),
+         c AS (INSERT INTO contacts ... FROM ..., ok ON CONFLICT (phone) DO UPDATE ... RETURNING ...),
+         t AS (INSERT INTO tickets ... SELECT ..., (SELECT id FROM c) FROM ..., ok
                ON CONFLICT (receipt_code) DO NOTHING RETURNING id),
          k AS (INSERT INTO sla_clocks ... FROM t),
          e AS (INSERT INTO ticket_events ... FROM t RETURNING id),
@@ -14,7 +14,9 @@ statement, so intake costs one round trip instead of five. Its shape::
          u AS (UPDATE calls SET disposition, contact_id (where unset) WHERE id = :call_id AND EXISTS t)
     SELECT t.id, e.id, c.* FROM t JOIN e ON true LEFT JOIN c ON true
 
-No row back means nothing was written (a taken receipt code or a stale catalogue stamp): the
+Every write selects from ``ok``, which has a row only if the catalogue stamp is current and, when
+the caller came from the process's cache (``principals.py``), its token and user still match. No
+row back means nothing was written (a taken receipt code, a stale stamp or a stale caller): the
 caller tries again. PostgreSQL checks the foreign keys at the end of the statement, when every
 CTE has run.
 
@@ -42,6 +44,7 @@ from sqlalchemy import Integer, String, TextClause, text
 
 from ..models import Contact, Disposition, SlaClock, Ticket, TicketEvent
 from ..models.types import UTCDateTime
+from ..principals import TokenPrincipal
 
 TICKETS, CLOCKS, EVENTS, CONTACTS = Ticket.__table__, SlaClock.__table__, TicketEvent.__table__, Contact.__table__
 CONTACT_COLUMNS = tuple(CONTACTS.c[n] for n in ("id", "phone", "name", "language", "sms_opted_out_at"))
@@ -69,10 +72,17 @@ def _row(table: str, param: str) -> str:
 
 @cache
 def pg_intake_statement(answer: bool = False) -> TextClause:
-    stamp_is_current = "EXISTS (SELECT FROM catalog_stamp WHERE id = 1 AND stamp = :stamp)"
+    # ok: one row if the catalogue snapshot is current and the cached caller (if one is given,
+    # see principals.py) still matches its token and user. Every write selects from it.
+    guard = """ok AS (
+  SELECT 1 AS ok WHERE EXISTS (SELECT FROM catalog_stamp WHERE id = 1 AND stamp = :stamp)
+  AND (CAST(:pt AS text) IS NULL OR EXISTS (
+    SELECT FROM api_tokens a JOIN users u ON u.id = a.user_id
+    WHERE a.token_hash = :pt AND a.revoked_at IS NULL AND u.active
+      AND u.id = CAST(:pu AS integer) AND u.username = :pn AND u.role = :pr)))"""
     contact = f"""c AS (
   INSERT INTO contacts (phone, name, language, sms_consent, zalo_consent, created_at, updated_at)
-  SELECT r.phone, r.name, r.language, true, false, r.created_at, r.created_at FROM {_row("contacts", "c")}
+  SELECT r.phone, r.name, r.language, true, false, r.created_at, r.created_at FROM {_row("contacts", "c")}, ok
   WHERE r.phone IS NOT NULL
   ON CONFLICT (phone) DO UPDATE SET name = COALESCE(contacts.name, EXCLUDED.name)
   RETURNING id, phone, name, language, sms_opted_out_at)"""
@@ -89,7 +99,7 @@ def pg_intake_statement(answer: bool = False) -> TextClause:
 ik AS (
   INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response, created_at)
   SELECT r.scope, r.key, r.request_hash, r.status_code, CAST({filled} AS json), r.created_at
-  FROM {_row("idempotency_keys", "a")}, ids WHERE {stamp_is_current}
+  FROM {_row("idempotency_keys", "a")}, ids, ok
   ON CONFLICT (scope, key) DO NOTHING RETURNING id),
 t AS (
   INSERT INTO tickets (id, {_cols(TICKET_COLUMNS)}, contact_id)
@@ -102,13 +112,14 @@ e AS (
     else:
         ticket = f"""t AS (
   INSERT INTO tickets ({_cols(TICKET_COLUMNS)}, contact_id)
-  SELECT {_cols(TICKET_COLUMNS, "r.")}, (SELECT id FROM c) FROM {_row("tickets", "t")} WHERE {stamp_is_current}
+  SELECT {_cols(TICKET_COLUMNS, "r.")}, (SELECT id FROM c) FROM {_row("tickets", "t")}, ok
   ON CONFLICT (receipt_code) DO NOTHING RETURNING id),
 e AS (
   INSERT INTO ticket_events (ticket_id, {_cols(EVENT_COLUMNS)})
   SELECT t.id, {_cols(EVENT_COLUMNS, "r.")} FROM {_row("ticket_events", "e")}, t
   RETURNING id)"""
-    sql = f"""WITH {contact},
+    sql = f"""WITH {guard},
+{contact},
 {ticket},
 k AS (
   INSERT INTO sla_clocks (ticket_id, {_cols(CLOCK_COLUMNS)})
@@ -139,13 +150,16 @@ def _iso(value: Any) -> str:
 
 
 def pg_intake_params(stamp: str, contact: dict[str, Any] | None, ticket: dict[str, Any], clock: dict[str, Any],
-                     event: dict[str, Any], call_id: int | None,
-                     answer: dict[str, Any] | None = None) -> dict[str, Any]:
+                     event: dict[str, Any], call_id: int | None, answer: dict[str, Any] | None = None,
+                     principal: TokenPrincipal | None = None) -> dict[str, Any]:
     """Values for ``pg_intake_statement(answer=bool(answer))``; ``answer`` has scope, key, request_hash,
-    status_code and the JSON template (``answer_template``)."""
+    status_code and the JSON template (``answer_template``); ``principal`` is a cached caller to
+    re-check."""
     now = ticket["created_at"]
+    p = principal
     params: dict[str, Any] = {
-        "stamp": stamp, "call_id": call_id,
+        "stamp": stamp, "call_id": call_id, "pt": p and p.token_hash, "pu": p and p.id, "pn": p and p.username,
+        "pr": p and p.role,
         "c": _json(None if contact is None else {**contact, "created_at": now}),
         "t": _json(ticket), "k": _json(clock), "e": _json(event),
     }

@@ -29,6 +29,7 @@ from ..errors import field_error
 from ..extensions import db
 from ..idempotency import AnswerRecord
 from ..models import Call, Disposition, User, call_tickets, utcnow
+from ..principals import StalePrincipal, TokenPrincipal
 from ..receipt import new_receipt_code
 from ..sla import timers
 from ..sla.clocks import initial_state
@@ -38,6 +39,7 @@ from .contacts import contact_upsert
 from .ticket_views import ClockView, ContactView, EventView, NewTicket
 
 INITIAL_STATUS = "received"
+Actor = User | TokenPrincipal  # a cached bearer-token caller stands in for its User at intake
 # An attempt writes nothing when its receipt code is taken (45 random bits: astronomically rare)
 # or, on PostgreSQL, when the catalogue snapshot turned out stale; the next one fixes either.
 _ATTEMPTS = 4
@@ -57,8 +59,8 @@ def begin_autocommit(session: Session) -> bool:
     return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
-def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | None = None,
-                  answer: AnswerRecord | None = None) -> NewTicket:
+def create_ticket(data: dict[str, Any], actor: Actor | None, actor_label: str | None = None,
+                  answer: AnswerRecord | None = None, principal: TokenPrincipal | None = None) -> NewTicket:
     """Validate references, then write the ticket, its contact, its first event and its SLA clock.
 
     Runs in the caller's transaction (nothing is committed here); the SLA timer and the citizen's
@@ -68,6 +70,10 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
     statement also writes this Idempotency-Key record; a retry whose first answer is stored raises
     ``Replayed``. Elsewhere it is ignored (the caller stores the record at commit, see
     ``commit_response``).
+
+    ``principal``: a caller taken from the process's cache (principals.py), re-checked by the
+    PostgreSQL statement; if that writes nothing, ``StalePrincipal`` is raised and the caller
+    must look the token up again. Elsewhere it must be None.
     """
     session = db.session
     if session.new or session.dirty or session.deleted:
@@ -86,11 +92,13 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
         category = _category(session, catalog, data["category"])
         rows = _Rows.build(data, category, catalog, actor, actor_label, call)
         if one_statement:
-            written = _write_one_statement(session, rows, call, answer)
+            written = _write_one_statement(session, rows, call, answer, principal)
         else:
             written = _write_sequentially(session, dialect, rows)
         if written is not None:
             break
+        if principal is not None:
+            raise StalePrincipal  # or a stale stamp, or a taken code: the retry after the lookup tells
         if answer is not None:
             answer.replay_if_stored()  # a retry of an answered request
         catalog = current_catalog(session, verify=True)
@@ -128,7 +136,7 @@ class _Rows:
     state: sla.ClockState
     terms: IntakeTerms
     category: CategoryInfo
-    actor: User | None
+    actor: Actor | None
     stamp: str  # the catalogue snapshot these values were computed from
     contact: dict[str, Any] | None
     ticket: dict[str, Any]
@@ -137,7 +145,7 @@ class _Rows:
     call_id: int | None
 
     @classmethod
-    def build(cls, data: dict[str, Any], category: CategoryInfo, catalog: Catalog, actor: User | None,
+    def build(cls, data: dict[str, Any], category: CategoryInfo, catalog: Catalog, actor: Actor | None,
               actor_label: str | None, call: Call | None) -> _Rows:
         now = utcnow()
         priority = data.get("priority") or "normal"
@@ -195,15 +203,16 @@ class _Rows:
 Written = tuple[int, int, ContactView | None]  # ticket id, event id, contact
 
 
-def _write_one_statement(session: Session, rows: _Rows, call: Call | None,
-                         answer: AnswerRecord | None) -> Written | None:
+def _write_one_statement(session: Session, rows: _Rows, call: Call | None, answer: AnswerRecord | None,
+                         principal: TokenPrincipal | None) -> Written | None:
     """PostgreSQL: every row in one round trip, with ``answer``'s Idempotency-Key record too (the
     session is then in autocommit). None if nothing was written: a taken receipt code, a stale
-    stamp, or (with ``answer``) a retry whose record exists."""
+    stamp, a stale ``principal``, or (with ``answer``) a retry whose record exists."""
     record = None if answer is None else {
         "scope": answer.scope, "key": answer.key, "request_hash": answer.request_hash,
         "status_code": answer.status_code, "answer_template": answer.template(rows.view(0, 0, None, call))}
-    params = q.pg_intake_params(rows.stamp, rows.contact, rows.ticket, rows.clock, rows.event, rows.call_id, record)
+    params = q.pg_intake_params(rows.stamp, rows.contact, rows.ticket, rows.clock, rows.event, rows.call_id, record,
+                                principal)
     try:
         row = session.execute(q.pg_intake_statement(answer=record is not None), params).first()
     except IntegrityError as exc:
