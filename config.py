@@ -54,6 +54,8 @@ class Config:
     SLA_DEFAULT_RESOLVE: str = _env("SLA_DEFAULT_RESOLVE", "P10D") or ""
     SLA_DEFAULT_WARN_AT: float = float(_env("SLA_DEFAULT_WARN_AT", "0.75") or 0.75)
     SLA_SWEEP_INTERVAL: int = _env_int("SLA_SWEEP_INTERVAL", 60)  # seconds between repair sweeps
+    # Seconds between the worker's looks at the notification outbox (messaging/outbox.py).
+    NOTIFY_DISPATCH_INTERVAL: float = float(_env("NOTIFY_DISPATCH_INTERVAL", "1") or 1)
     # Routing catalogue snapshot (callcentre/catalog.py): refreshed at once on any change through
     # the app, and after this many seconds in any case (for edits made in SQL by hand).
     CATALOG_CACHE_SECONDS: int = _env_int("CATALOG_CACHE_SECONDS", 300)

@@ -1,17 +1,19 @@
 """Work that must happen only once a transaction has committed.
 
-Timers are scheduled and notifications enqueued *after* commit: a job must
-never see a ticket that was rolled back, and a commit must never wait on
-Redis. If Redis is down at that moment nothing is lost: the database is the
-source of truth and the periodic SLA sweep re-creates missing timers.
+Timers are scheduled *after* commit: a job must never see a ticket that was
+rolled back, and a commit must never wait on Redis. (Citizen notifications
+go through a transactional outbox instead: messaging/outbox.py.) If Redis is
+down at that moment nothing is lost: the database is the source of truth and
+the periodic SLA sweep re-creates missing timers.
 
 * ``on_commit(session, fn)`` runs ``fn()`` after the session's next commit
   (dropped on rollback).
 * ``announce_event(session, CommittedEvent)`` does the same for an event
   inserted without the ORM.
 * ``ticket_events_committed`` is a blinker signal sent after every commit that
-  added TicketEvents, with ``events=[CommittedEvent, ...]``; the SMS/Zalo
-  notifications subscribe to it.
+  added TicketEvents, with ``events=[CommittedEvent, ...]``, for in-process
+  subscribers (none of them may be needed for correctness: a crash between
+  commit and signal loses the signal).
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def create(data: dict[str, Any]):
     except Replayed as replay:
         return replay.response
     g.pop("idempotency", None)  # written by the ticket's statement, not by commit_response
-    # The statement committed itself: run the after-commit hooks (SLA timer, SMS) before anything
+    # The statement committed itself: run the after-commit hooks (SLA timer) before anything
     # else can fail. No round trip in autocommit; the answer was rendered before the write.
     db.session.commit()
     body = holder["body"]

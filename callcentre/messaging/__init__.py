@@ -1,7 +1,8 @@
 """Telephony and citizen notifications: SMS/Zalo out, Twilio and Zalo webhooks in.
 
-``register_messaging(app)`` (called from ``create_app``) subscribes the
-notification jobs to ``ticket_events_committed`` and registers the webhooks.
+``register_messaging(app)`` (called from ``create_app``) installs the notification outbox
+(outbox.py: a committed event's notification is queued by the worker's dispatcher) and
+registers the webhooks.
 Providers live in ``integrations/``; this package is the application side.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..after_commit import ticket_events_committed
 from .templates import seed_message_templates
 
 __all__ = ["register_messaging", "seed_message_templates"]
@@ -17,14 +17,10 @@ __all__ = ["register_messaging", "seed_message_templates"]
 
 def register_messaging(app: Flask) -> None:
     from ..extensions import csrf
-    from .outbound import on_ticket_events
+    from . import outbox  # noqa: F401 - installs the flush hook that writes the outbox rows
     from .repair import repair_command
     from .webhooks import bp
 
     csrf.exempt(bp)  # providers sign their requests; they carry no session cookie to forge
     app.register_blueprint(bp)
     app.cli.add_command(repair_command)
-
-    # Connected once per process (blinker ignores a receiver connected twice); the
-    # sender is the app that committed, so every app instance is served.
-    ticket_events_committed.connect(on_ticket_events, weak=False)

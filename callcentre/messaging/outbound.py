@@ -1,9 +1,10 @@
 """Citizen notifications: workflow events -> OutboundMessage rows -> provider, each at most once.
 
-Flow: ``ticket_events_committed`` (after commit) enqueues ``notify_event(event_id)``;
-that job creates one row per channel with the unique key ``"{event_id}:{channel}"``
-(a second run finds the row and stops) and enqueues ``send_message(id)`` with RQ
-``Retry`` backoff, or schedules it for the morning in quiet hours (``enqueue_at``).
+Flow: the event's transaction writes a ``notification_outbox`` row (outbox.py), whose
+dispatcher enqueues ``notify_event(event_id)``; that job creates one row per channel with
+the unique key ``"{event_id}:{channel}"`` (a second run finds the row and stops) and
+enqueues ``send_message(id)`` with RQ ``Retry`` backoff, or schedules it for the
+morning in quiet hours (``enqueue_at``).
 ``send_message`` claims the row (``queued`` -> ``sending`` in one UPDATE, so two
 jobs can never both send), calls the provider, and records the outcome. After
 the last try the row is ``failed`` (``GET /api/v1/messages?status=failed``) and
@@ -25,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 from integrations.sms import OutgoingMessage, ProviderError, count_segments, create_provider
 from workflows.states import label
 
-from ..after_commit import CommittedEvent
 from ..extensions import db
 from ..models import Contact, MessageStatus, OutboundMessage, Ticket, TicketEvent
 from ..models.types import utcnow
@@ -38,23 +38,21 @@ NOTIFY_JOB = "callcentre.messaging.outbound.notify_event"
 SEND_JOB = "callcentre.messaging.outbound.send_message"
 
 
-# ----- after commit: enqueue --------------------------------------------------
-def on_ticket_events(sender: Flask, events: list[CommittedEvent]) -> None:
-    """Subscriber of ``ticket_events_committed``: one idempotent job per notifiable event."""
-    wanted = [e for e in events if e.kind in NOTIFY_KINDS]
-    if not wanted:
+# ----- from the outbox: enqueue ------------------------------------------------
+def enqueue_notify_jobs(event_ids: list[int], app: Flask | None = None) -> None:
+    """One ``notify_event`` job per event, in one Redis round trip (RQ alone makes two per job).
+
+    Called by the outbox dispatcher (outbox.py) and by ``messages-repair``. The job id dedupes in
+    Redis too; the unique key of the message row is what counts.
+    """
+    if not event_ids:
         return
-    queue = get_queue(QUEUE, sender)
-    try:
-        # One round trip for all of them (RQ alone makes two per job). The job id dedupes in
-        # Redis too; the unique key in the database is what counts.
-        with queue.connection.pipeline() as pipe:
-            for event in wanted:
-                queue.enqueue(NOTIFY_JOB, event.event_id, job_id=f"notify-{event.event_id}",
-                              result_ttl=3600, failure_ttl=7 * 86400, pipeline=pipe)
-            pipe.execute()
-    except Exception:  # noqa: BLE001 - the commit stands; `flask messages-repair` re-notifies
-        log.exception("could not enqueue notifications of events %s", [e.event_id for e in wanted])
+    queue = get_queue(QUEUE, app)
+    with queue.connection.pipeline() as pipe:
+        for event_id in event_ids:
+            queue.enqueue(NOTIFY_JOB, event_id, job_id=f"notify-{event_id}",
+                          result_ttl=3600, failure_ttl=7 * 86400, pipeline=pipe)
+        pipe.execute()
 
 
 # ----- quiet hours ------------------------------------------------------------

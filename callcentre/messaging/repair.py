@@ -17,8 +17,7 @@ from sqlalchemy import exists, or_, select
 from ..extensions import db
 from ..models import MessageStatus, OutboundMessage, Ticket, TicketEvent
 from ..models.types import utcnow
-from ..redis_client import get_queue
-from .outbound import NOTIFY_JOB, QUEUE, schedule_send
+from .outbound import enqueue_notify_jobs, schedule_send
 from .templates import NOTIFY_KINDS
 
 
@@ -29,9 +28,7 @@ def repair(hours: int = 24) -> tuple[int, int]:
         select(TicketEvent.id).where(TicketEvent.kind.in_(NOTIFY_KINDS), TicketEvent.created_at >= since,
                                      ~exists().where(OutboundMessage.event_id == TicketEvent.id))
     ).all()
-    queue = get_queue(QUEUE)
-    for event_id in missing:
-        queue.enqueue(NOTIFY_JOB, event_id, job_id=f"notify-{event_id}")
+    enqueue_notify_jobs(list(missing))
     due = db.session.scalars(
         select(OutboundMessage).where(
             OutboundMessage.status == MessageStatus.QUEUED.value, OutboundMessage.created_at >= since,

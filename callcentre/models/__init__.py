@@ -4,7 +4,7 @@ from .call import Call, Disposition, call_tickets
 from .catalog import CatalogStamp
 from .contact import Contact
 from .idempotency import IdempotencyKey
-from .messaging import MessageStatus, MessageTemplate, OutboundMessage, WebhookReceipt  # noqa: F401
+from .messaging import MessageStatus, MessageTemplate, NotificationOutbox, OutboundMessage, WebhookReceipt  # noqa: F401
 from .open311 import ApiClient, TicketMedia  # noqa: F401  (registers the Open311 tables)
 from .org import Category, Department
 from .sla import CalendarException, SlaAlert, SlaClock, SlaPolicy, WorkCalendar

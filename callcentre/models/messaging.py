@@ -80,3 +80,18 @@ class WebhookReceipt(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     response: Mapped[str | None] = mapped_column(Text)  # replayed verbatim on a retry
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NotificationOutbox(db.Model):
+    """A transactional outbox: events whose citizen notification is still to be queued.
+
+    The row is written in the event's own transaction, so a committed event is never without
+    it, and a request never waits on Redis; the worker's dispatcher (messaging/outbox.py)
+    enqueues ``notify_event`` and deletes the row.
+    """
+
+    __tablename__ = "notification_outbox"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id", ondelete="CASCADE"), primary_key=True,
+                                          autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -10,6 +10,7 @@ statement, so intake costs one round trip instead of five. Its shape::
                ON CONFLICT (receipt_code) DO NOTHING RETURNING id),
          k AS (INSERT INTO sla_clocks ... FROM t),
          e AS (INSERT INTO ticket_events ... FROM t RETURNING id),
+         o AS (INSERT INTO notification_outbox ... FROM e),  -- the citizen's SMS (messaging/outbox.py)
          l AS (INSERT INTO call_tickets ... FROM t WHERE :call_id IS NOT NULL),
          u AS (UPDATE calls SET disposition, contact_id (where unset) WHERE id = :call_id AND EXISTS t)
     SELECT t.id, e.id, c.* FROM t JOIN e ON true LEFT JOIN c ON true
@@ -42,11 +43,12 @@ from typing import Any
 
 from sqlalchemy import Integer, String, TextClause, text
 
-from ..models import Contact, Disposition, SlaClock, Ticket, TicketEvent
+from ..models import Contact, Disposition, NotificationOutbox, SlaClock, Ticket, TicketEvent
 from ..models.types import UTCDateTime
 from ..principals import TokenPrincipal
 
 TICKETS, CLOCKS, EVENTS, CONTACTS = Ticket.__table__, SlaClock.__table__, TicketEvent.__table__, Contact.__table__
+OUTBOX = NotificationOutbox.__table__
 CONTACT_COLUMNS = tuple(CONTACTS.c[n] for n in ("id", "phone", "name", "language", "sms_opted_out_at"))
 RECEIPT_CODE_CONSTRAINT = "uq_tickets_receipt_code"
 # The columns _Rows (services/tickets.py) fills; the rest take their server-side defaults or NULL.
@@ -121,6 +123,8 @@ e AS (
     sql = f"""WITH {guard},
 {contact},
 {ticket},
+o AS (
+  INSERT INTO notification_outbox (event_id, created_at) SELECT e.id, now() FROM e),
 k AS (
   INSERT INTO sla_clocks (ticket_id, {_cols(CLOCK_COLUMNS)})
   SELECT t.id, {_cols(CLOCK_COLUMNS, "r.")} FROM {_row("sla_clocks", "k")}, t),

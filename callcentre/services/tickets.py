@@ -63,8 +63,8 @@ def create_ticket(data: dict[str, Any], actor: Actor | None, actor_label: str | 
                   answer: AnswerRecord | None = None, principal: TokenPrincipal | None = None) -> NewTicket:
     """Validate references, then write the ticket, its contact, its first event and its SLA clock.
 
-    Runs in the caller's transaction (nothing is committed here); the SLA timer and the citizen's
-    notification are handed to the after-commit hooks.
+    Runs in the caller's transaction (nothing is committed here); the SLA timer is handed to the
+    after-commit hooks, and the citizen's notification is an outbox row written with the ticket.
 
     ``answer``: on PostgreSQL, for a session in autocommit (``begin_autocommit``), the ticket's
     statement also writes this Idempotency-Key record; a retry whose first answer is stored raises
@@ -246,6 +246,7 @@ def _write_sequentially(session: Session, dialect: str, rows: _Rows) -> Written 
     session.execute(insert(q.CLOCKS).values(ticket_id=ticket_id, **rows.clock))
     event_id = session.execute(insert(q.EVENTS).values(ticket_id=ticket_id, **rows.event)
                                .returning(q.EVENTS.c.id)).scalar_one()
+    session.execute(insert(q.OUTBOX).values(event_id=event_id, created_at=rows.now))
     if rows.call_id is not None:
         session.execute(insert(call_tickets).values(call_id=rows.call_id, ticket_id=ticket_id))
     return ticket_id, event_id, contact

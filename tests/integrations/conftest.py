@@ -16,10 +16,14 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
+from callcentre.extensions import db
 from callcentre.jobs import make_worker
+from callcentre.messaging.outbox import dispatch_all
+from callcentre.models import NotificationOutbox
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -110,10 +114,18 @@ def tel_app(app: Flask, make_app: Callable[..., Flask], fake_twilio: FakeTwilio)
 
 @pytest.fixture()
 def run_jobs() -> Callable[..., None]:
-    """Drain the default queue with a real worker (and its scheduler: due retries and enqueue_at)."""
+    """Do what a worker does until nothing is left: dispatch the notification outbox (its thread,
+    messaging/outbox.py) and drain the default queue (and its scheduler: due retries, enqueue_at)."""
 
     def run(app: Flask, scheduler: bool = True) -> None:
-        make_worker(app, ["default"]).work(burst=True, with_scheduler=scheduler)
+        for _ in range(10):  # a job may write events that notify in turn
+            with app.app_context():
+                dispatched = dispatch_all()
+            make_worker(app, ["default"]).work(burst=True, with_scheduler=scheduler)
+            if not dispatched:
+                with app.app_context():
+                    if not db.session.scalar(sa.select(sa.func.count()).select_from(NotificationOutbox)):
+                        return
 
     return run
 

@@ -233,11 +233,24 @@ def test_created_event_row_links_the_event(tel_app, tokens, run_jobs) -> None:
         assert db.session.get(TicketEvent, row.event_id).kind == "created"
 
 
+def test_redis_lost_before_dispatch_loses_nothing(tel_app, tokens, fake_twilio, run_jobs) -> None:
+    """The notification waits in the database (the outbox), not in Redis."""
+    from callcentre.redis_client import get_redis
+
+    _new_ticket(tel_app, tokens)
+    get_redis(tel_app).flushdb()
+    run_jobs(tel_app)
+    assert len(fake_twilio.messages) == 1 and [m.status for m in _messages(tel_app)] == ["sent"]
+
+
 def test_jobs_lost_with_redis_are_repaired_from_the_database(tel_app, tokens, fake_twilio, run_jobs) -> None:
+    from callcentre.messaging.outbox import dispatch_all
     from callcentre.messaging.repair import repair
     from callcentre.redis_client import get_redis
 
     _new_ticket(tel_app, tokens)
+    with tel_app.app_context():
+        assert dispatch_all() == 1  # the notify job is in Redis now, and the outbox row gone
     get_redis(tel_app).flushdb()  # Redis lost the notification job
     run_jobs(tel_app)
     assert fake_twilio.messages == [] and _messages(tel_app) == []

@@ -258,7 +258,7 @@ def test_token_resolves_to_the_service_request_id(client, post) -> None:
 
 
 def test_the_commit_announces_the_new_ticket_like_every_channel(app, post) -> None:
-    """Notifications (SMS with the receipt code) subscribe to ticket_events_committed."""
+    """In-process subscribers of ticket_events_committed hear of the new ticket like every channel."""
     from callcentre.after_commit import ticket_events_committed
 
     seen = []

@@ -21,13 +21,13 @@ class LiveWorker:
     """Starts ``flask --app wsgi worker`` in its own process group on the tests' database and Redis."""
 
     def __init__(self, database_url: str, redis_url: str, instance_dir: Path, *, sweep_interval: int | None,
-                 log_path: Path) -> None:
+                 log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.redis_url = redis_url
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "FLASK_"))}
         env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, INSTANCE_DIR=str(instance_dir),
                    SECRET_KEY="test-secret", PUBLIC_BASE_URL="https://1022.example.vn",
-                   SLA_SWEEP_INTERVAL=str(sweep_interval or 3600), PYTHONUNBUFFERED="1")
+                   SLA_SWEEP_INTERVAL=str(sweep_interval or 3600), PYTHONUNBUFFERED="1", **(extra_env or {}))
         args = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
         if sweep_interval is None:
             args.append("--no-sweep")  # timers alone must do the work

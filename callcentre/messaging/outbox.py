@@ -1,0 +1,85 @@
+"""The notification outbox: from a committed event to its ``notify_event`` job, never lost.
+
+An event that may notify the citizen (``NOTIFY_KINDS``) gets a ``notification_outbox`` row in
+its own transaction: events written through the ORM get it from the flush hook below; the
+intake statements (services/intake_sql.py, services/tickets.py) write it themselves. So a
+request costs no Redis round trip, and a Redis outage at commit loses nothing.
+
+Every worker runs a dispatcher thread (``start_dispatcher``): every
+``NOTIFY_DISPATCH_INTERVAL`` seconds it takes the oldest rows (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so several workers share the work without doubling it), enqueues their jobs in one
+Redis round trip and deletes the rows in the same transaction. If Redis is down the rows stay
+for the next tick; if the commit fails after the enqueue, the jobs are enqueued again, which
+``notify_event`` tolerates (one message per event and channel, by a unique key).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+from sqlalchemy import delete, event, insert, select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import NotificationOutbox, TicketEvent, utcnow
+from .outbound import enqueue_notify_jobs
+from .templates import NOTIFY_KINDS
+
+log = logging.getLogger(__name__)
+OUTBOX = NotificationOutbox.__table__
+BATCH = 500  # rows per transaction; a backlog is drained batch after batch without waiting
+
+
+@event.listens_for(Session, "after_flush")
+def _outbox_rows_for_new_events(session: Session, _flush_context) -> None:
+    rows = [{"event_id": obj.id, "created_at": obj.created_at or utcnow()} for obj in session.new
+            if isinstance(obj, TicketEvent) and obj.kind in NOTIFY_KINDS]
+    if rows:
+        session.connection().execute(insert(OUTBOX), rows)
+
+
+def dispatch(limit: int = BATCH) -> int:
+    """Enqueue the jobs of up to ``limit`` outbox rows and delete those rows; how many. Idempotent."""
+    session = db.session
+    try:
+        ids = session.scalars(select(OUTBOX.c.event_id).order_by(OUTBOX.c.event_id).limit(limit)
+                              .with_for_update(skip_locked=True)).all()
+        if ids:
+            enqueue_notify_jobs(ids)  # raises if Redis is down: the rows stay
+            session.execute(delete(OUTBOX).where(OUTBOX.c.event_id.in_(ids)))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return len(ids)
+
+
+def dispatch_all() -> int:
+    """Dispatch until the outbox is empty (tests, ``worker --burst``); how many rows."""
+    total = 0
+    while (done := dispatch()) > 0:
+        total += done
+    return total
+
+
+def start_dispatcher(app: Flask, stop: threading.Event) -> threading.Thread:
+    """A daemon thread of the worker process that dispatches the outbox until ``stop`` is set."""
+    interval = float(app.config["NOTIFY_DISPATCH_INTERVAL"])
+
+    def run() -> None:
+        while not stop.is_set():
+            started, done = time.monotonic(), 0
+            try:
+                with app.app_context():
+                    done = dispatch()
+            except Exception:  # noqa: BLE001 - database or Redis unreachable: the rows wait
+                log.warning("could not dispatch the notification outbox", exc_info=True)
+            if done < BATCH:  # a full batch means a backlog: go on at once
+                stop.wait(max(0.0, interval - (time.monotonic() - started)))
+
+    thread = threading.Thread(target=run, name="notify-outbox-dispatcher", daemon=True)
+    thread.start()
+    return thread
