@@ -328,14 +328,16 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(o)
                 print(f"[{name}] open loop: {o.ok} created in {o.elapsed_s:.1f}s, errors {dict(o.errors) or 0}")
         if "app" in servers:
-            # Every 201 must be exactly one ticket (with its first event and its idempotency record).
-            counts = count_rows(DB_NAME, ["tickets", "ticket_events", "idempotency_keys", "contacts"])
+            # Every 201 must be exactly one ticket (with its first event, its idempotency record and its
+            # notification outbox row: no worker runs here to dispatch them).
+            counts = count_rows(DB_NAME, ["tickets", "ticket_events", "idempotency_keys", "contacts",
+                                          "notification_outbox"])
             answered = sum(r.ok for r in results if r.server == "app")
             same = counts["tickets"] == answered
             print(f"[app] rows in tickets: {counts['tickets']}, 201 answers: {answered} -> "
                   f"{'OK, nothing lost or duplicated' if same else 'MISMATCH'} "
                   f"(ticket_events {counts['ticket_events']}, idempotency_keys {counts['idempotency_keys']}, "
-                  f"contacts {counts['contacts']})")
+                  f"contacts {counts['contacts']}, notification_outbox {counts['notification_outbox']})")
             counts["answered_201"] = answered
 
         print(f"\nIntake benchmark ({cpu} cores shared by client, gunicorn x{args.workers} and PostgreSQL):\n")

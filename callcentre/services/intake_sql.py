@@ -41,7 +41,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, String, TextClause, text
+from sqlalchemy import Integer, String, TextualSelect, column, text
 
 from ..models import Contact, Disposition, NotificationOutbox, SlaClock, Ticket, TicketEvent
 from ..models.types import UTCDateTime
@@ -73,7 +73,7 @@ def _row(table: str, param: str) -> str:
 
 
 @cache
-def pg_intake_statement(answer: bool = False) -> TextClause:
+def pg_intake_statement(answer: bool = False) -> TextualSelect:
     # ok: one row if the catalogue snapshot is current and the cached caller (if one is given,
     # see principals.py) still matches its token and user. Every write selects from it.
     guard = """ok AS (
@@ -138,9 +138,12 @@ u AS (
 SELECT t.id AS ticket_id, e.id AS event_id, c.id AS contact_id, c.phone AS contact_phone, c.name AS contact_name,
        c.language AS contact_language, c.sms_opted_out_at AS contact_sms_opted_out_at
 FROM t JOIN e ON true LEFT JOIN c ON true"""
-    return text(sql).columns(ticket_id=Integer, event_id=Integer, contact_id=Integer, contact_phone=String,
-                             contact_name=String, contact_language=String,
-                             contact_sms_opted_out_at=UTCDateTime())
+    # Positional columns: SQLAlchemy then caches the result's metadata with the compiled statement
+    # (by keyword it rebuilds it from the cursor's description on every call).
+    return text(sql).columns(
+        column("ticket_id", Integer), column("event_id", Integer), column("contact_id", Integer),
+        column("contact_phone", String), column("contact_name", String), column("contact_language", String),
+        column("contact_sms_opted_out_at", UTCDateTime()))
 
 
 def _json(values: dict[str, Any] | None) -> str | None:
