@@ -19,6 +19,9 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     app.json.ensure_ascii = False  # UTF-8 end to end: "Môi trường", not "M\u00f4i"
     app.json.sort_keys = False
+    from .sessions import SignerCachingSessionInterface
+
+    app.session_interface = SignerCachingSessionInterface()
     _prepare_redis_url(app)
 
     from . import after_commit, catalog, models  # noqa: F401  (mappers and session hooks)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 __all__ = ["format_duration", "parse_duration", "parse_duration_parts"]
 
@@ -34,6 +35,11 @@ def parse_duration_parts(text: str) -> tuple[int, timedelta]:
     """
     if not isinstance(text, str):
         raise TypeError(f"ISO 8601 duration must be a string, got {type(text).__name__}")
+    return _parse_parts(text)
+
+
+@lru_cache(maxsize=512)  # a handful of policy durations, parsed for every ticket taken in
+def _parse_parts(text: str) -> tuple[int, timedelta]:
     raw = text.strip().upper()
     if raw.startswith("-"):
         raise ValueError(f"negative durations are not allowed: {text!r}")
