@@ -2,8 +2,9 @@
 
 An event that may notify the citizen (``NOTIFY_KINDS``) gets a ``notification_outbox`` row in
 its own transaction: events written through the ORM get it from the flush hook below; the
-intake statements (services/intake_sql.py, services/tickets.py) write it themselves. So a
-request costs no Redis round trip, and a Redis outage at commit loses nothing.
+intake statements (services/intake_sql.py, services/tickets.py) write it themselves; any other
+Core insert of a notifying event would have to as well (the SLA sweep's Core events do not
+notify). So a request costs no Redis round trip, and a Redis outage at commit loses nothing.
 
 Every worker runs a dispatcher thread (``start_dispatcher``): every
 ``NOTIFY_DISPATCH_INTERVAL`` seconds it takes the oldest rows (``FOR UPDATE SKIP LOCKED`` on
