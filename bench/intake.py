@@ -42,6 +42,7 @@ from _harness import (
     PhaseResult,
     Req,
     Server,
+    client_gc_paused,
     closed_loop,
     count_rows,
     cpu_delta,
@@ -170,9 +171,11 @@ def running(name: str, argv: list[str], env: dict[str, str], post_path: str, war
 
 def measured(server: Server, phase: Any, *phase_args: Any) -> PhaseResult:
     """Run one load phase, ``phase(*phase_args)``, and attach the CPU each consumer spent during it."""
-    before = cpu_snapshot(server.pgid, DB_NAME)
-    result = phase(*phase_args)
-    result.cpu_s = cpu_delta(before, cpu_snapshot(server.pgid, DB_NAME), result.client_cpu_s)
+    with client_gc_paused():  # the client's own GC pauses would read as server latency
+        before = cpu_snapshot(server.pgid, DB_NAME)
+        result = phase(*phase_args)
+        after = cpu_snapshot(server.pgid, DB_NAME)
+    result.cpu_s = cpu_delta(before, after, result.client_cpu_s)
     return result
 
 
