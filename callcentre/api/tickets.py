@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import g, jsonify, make_response, request
+from flask import current_app, g, request
 from flask_smorest import Blueprint
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -63,18 +62,30 @@ def _intake_in_one_statement() -> None:
             principals.allow_unverified()  # the statement re-checks a cached caller (principals.py)
 
 
-def _answer_record(pending: tuple[str, str, str]) -> tuple[AnswerRecord, dict[str, Any]]:
-    """The record for the ticket's statement, and the dict its answer is rendered into."""
-    holder: dict[str, Any] = {}
+def _answer_record(pending: tuple[str, str, str]) -> tuple[AnswerRecord, dict[str, str]]:
+    """The record for the ticket's statement, and where its JSON template is kept for the response."""
+    holder: dict[str, str] = {}
 
     def template(view: NewTicket) -> str:
-        body = holder["body"] = _DETAIL.dump(view)
+        body = _DETAIL.dump(view)
         slot = {k: v.strip('"') for k, v in ANSWER_SLOTS.items()}
         marked = {**body, "id": slot["ticket_id"], "contact": slot["contact"],
                   "events": [{**body["events"][0], "id": slot["event_id"]}, *body["events"][1:]]}
-        return json.dumps(marked, ensure_ascii=False, separators=(",", ":"))
+        # Encoded as jsonify would (the app's JSON options, compact), so the response made from it
+        # is byte for byte what jsonify makes of a replay of the stored answer.
+        holder["template"] = current_app.json.dumps(marked, separators=(",", ":"))
+        return holder["template"]
 
     return AnswerRecord(*pending, template=template), holder
+
+
+def _filled(template: str, ticket: NewTicket) -> str:
+    """The template with the values the statement filled into the stored answer (same slots)."""
+    contact = "null" if ticket.contact is None else current_app.json.dumps(
+        _CONTACT.dump(ticket.contact), separators=(",", ":"))
+    return (template.replace(ANSWER_SLOTS["ticket_id"], str(ticket.id))
+            .replace(ANSWER_SLOTS["event_id"], str(ticket.events[0].id))
+            .replace(ANSWER_SLOTS["contact"], contact))
 
 
 def _create_checking_caller(data: dict[str, Any], answer: AnswerRecord | None = None) -> NewTicket:
@@ -110,10 +121,9 @@ def create(data: dict[str, Any]):
     # The statement committed itself: run the after-commit hooks (SLA timer) before anything
     # else can fail. No round trip in autocommit; the answer was rendered before the write.
     db.session.commit()
-    body = holder["body"]
-    body["id"], body["events"][0]["id"] = ticket.id, ticket.events[0].id
-    body["contact"] = _CONTACT.dump(ticket.contact) if ticket.contact is not None else None
-    return make_response(jsonify(body), 201)
+    # The answer is the template already encoded for the statement: no second dump or encode.
+    return current_app.response_class(_filled(holder["template"], ticket) + "\n", status=201,
+                                      mimetype=current_app.json.mimetype)
 
 
 def _filtered(query: dict[str, Any], user: User) -> Select:

@@ -70,7 +70,7 @@ def test_idempotency_key_retry_creates_one_ticket(api_as, count) -> None:
     first = api.post("/api/v1/tickets", ticket_payload(), headers=headers)
     again = api.post("/api/v1/tickets", ticket_payload(), headers=headers)
     assert first.status_code == again.status_code == 201
-    assert again.json == first.json
+    assert again.json == first.json and again.data == first.data  # byte for byte
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert count(Ticket) == 1
     other = api.post("/api/v1/tickets", ticket_payload(description="khác"), headers=headers)
