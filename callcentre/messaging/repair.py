@@ -1,8 +1,9 @@
 """Repair after a Redis outage: the database says what should have been sent.
 
-A commit never waits on Redis, so a notification job can be lost if Redis was
-down at that moment. ``repair`` finds notifiable events without a message row
-and queued messages that are due, and enqueues their (idempotent) jobs again.
+A notification job lives in Redis once the outbox dispatcher has queued it
+(outbox.py), so it can be lost with Redis. ``repair`` finds notifiable events
+with neither a message row nor an outbox row, and queued messages that are due,
+and enqueues their (idempotent) jobs again.
 Run it from cron or by hand: ``flask --app wsgi messages-repair``.
 """
 
@@ -15,7 +16,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import exists, or_, select
 
 from ..extensions import db
-from ..models import MessageStatus, OutboundMessage, Ticket, TicketEvent
+from ..models import MessageStatus, NotificationOutbox, OutboundMessage, Ticket, TicketEvent
 from ..models.types import utcnow
 from .outbound import enqueue_notify_jobs, schedule_send
 from .templates import NOTIFY_KINDS
@@ -26,7 +27,9 @@ def repair(hours: int = 24) -> tuple[int, int]:
     since = utcnow() - timedelta(hours=hours)
     missing = db.session.scalars(
         select(TicketEvent.id).where(TicketEvent.kind.in_(NOTIFY_KINDS), TicketEvent.created_at >= since,
-                                     ~exists().where(OutboundMessage.event_id == TicketEvent.id))
+                                     ~exists().where(OutboundMessage.event_id == TicketEvent.id),
+                                     # still in the outbox: the dispatcher's, not lost
+                                     ~exists().where(NotificationOutbox.event_id == TicketEvent.id))
     ).all()
     enqueue_notify_jobs(list(missing))
     due = db.session.scalars(

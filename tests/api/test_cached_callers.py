@@ -68,6 +68,9 @@ def test_a_revoked_token_is_refused_at_once_and_writes_nothing(own_operator, cou
 def test_a_revoked_token_is_not_told_what_is_wrong_with_its_input(own_operator) -> None:
     api, change = own_operator
     assert api.post("/api/v1/tickets", ticket_payload()).status_code == 201
+    # While the token is valid, the cached caller gets the reasons like anyone.
+    refused = api.post("/api/v1/tickets", ticket_payload(category="NO-SUCH"))
+    assert refused.status_code == 422 and "category" in refused.json["errors"]["json"]
     change(revoked_at=utcnow())
     assert api.post("/api/v1/tickets", {"channel": "phone"}).status_code == 401
     assert api.post("/api/v1/tickets", ticket_payload(category="NO-SUCH")).status_code == 401
