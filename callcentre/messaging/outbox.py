@@ -71,13 +71,19 @@ def start_dispatcher(app: Flask, stop: threading.Event) -> threading.Thread:
     interval = float(app.config["NOTIFY_DISPATCH_INTERVAL"])
 
     def run() -> None:
+        failing = False
         while not stop.is_set():
             started, done = time.monotonic(), 0
             try:
                 with app.app_context():
                     done = dispatch()
+                if failing:
+                    log.warning("notification outbox dispatch works again")
+                failing = False
             except Exception:  # noqa: BLE001 - database or Redis unreachable: the rows wait
-                log.warning("could not dispatch the notification outbox", exc_info=True)
+                # Once per outage with the traceback, not every second.
+                log.warning("could not dispatch the notification outbox", exc_info=not failing)
+                failing = True
             if done < BATCH:  # a full batch means a backlog: go on at once
                 stop.wait(max(0.0, interval - (time.monotonic() - started)))
 
