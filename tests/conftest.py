@@ -230,6 +230,15 @@ def api_as(client: FlaskClient, tokens: dict[str, str]) -> Callable[[str | None]
     return factory
 
 
+def free_port() -> int:
+    """A loopback port nobody listens on (for a server the test starts, or to stand for one that is down)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def ticket_payload(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "channel": "phone",

@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import runpy
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ import pytest
 
 from callcentre import geo
 from callcentre.services.intake_sql import pg_intake_statement
-from tests.conftest import ticket_payload
+from tests.conftest import free_port, ticket_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
@@ -79,12 +78,6 @@ def test_without_preload_each_worker_warms_itself(session_app, monkeypatch, unfr
     assert gc.get_freeze_count() > 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _post(port: int, token: str, body: dict[str, Any]) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -101,7 +94,7 @@ def test_recycled_workers_of_a_preloaded_gunicorn_keep_taking_tickets(app, servi
                                                                        tmp_path) -> None:
     from callcentre.models import Ticket
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": services.database_url, "REDIS_URL": services.redis_url,
            "SECRET_KEY": "test-secret", "INSTANCE_DIR": str(services.instance_dir), "RATELIMIT_ENABLED": "0",
            "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "GUNICORN_PRELOAD": "1"}

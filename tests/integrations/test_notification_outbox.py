@@ -3,7 +3,6 @@ worker's dispatcher turns rows into notify jobs without losing or doubling any."
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from callcentre.extensions import db
 from callcentre.messaging.outbox import dispatch, dispatch_all
 from callcentre.models import NotificationOutbox, OutboundMessage, TicketEvent
 from callcentre.redis_client import get_queue
-from tests.conftest import ticket_payload
+from tests.conftest import free_port, ticket_payload
 from tests.sla.live_worker import LiveWorker, wait_for
 
 
@@ -67,10 +66,7 @@ def test_dispatch_enqueues_each_row_once_and_empties_the_outbox(app, api_as) -> 
 
 def test_with_redis_down_the_rows_wait_for_the_next_tick(app, make_app, api_as, services) -> None:
     api_as("operator").post("/api/v1/tickets", ticket_payload())
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    down = make_app(REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    down = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     with down.app_context(), pytest.raises(Exception, match="(?i)connect"):
         dispatch()
     assert len(outbox(app)) == 1  # rolled back: still there

@@ -14,7 +14,7 @@ from callcentre.messaging.outbound import notify_event, quiet_until
 from callcentre.models import Contact, MessageTemplate, OutboundMessage, TicketEvent
 from callcentre.redis_client import get_queue
 from integrations.sms import count_segments
-from tests.conftest import Api, ticket_payload
+from tests.conftest import Api, free_port, ticket_payload
 
 from .conftest import ACCOUNT_SID, FROM_NUMBER, TELEPHONY_CONFIG
 
@@ -264,12 +264,7 @@ def test_jobs_lost_with_redis_are_repaired_from_the_database(tel_app, tokens, fa
 
 
 def test_unreachable_provider_is_retried(app, make_app, tokens, run_jobs) -> None:
-    import socket
-
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    down = make_app(**{**TELEPHONY_CONFIG, "TWILIO_API_BASE": f"http://127.0.0.1:{port}"})
+    down = make_app(**{**TELEPHONY_CONFIG, "TWILIO_API_BASE": f"http://127.0.0.1:{free_port()}"})
     _new_ticket(down, tokens)
     run_jobs(down)
     [row] = _messages(down)
