@@ -96,11 +96,9 @@ def unverified() -> TokenPrincipal | None:
     return g.get(_UNVERIFIED)
 
 
-def drop_unverified() -> str | None:
-    """Forget the request's cached principal (process-wide too); its token hash, to look up again."""
+def drop_unverified() -> None:
+    """Forget the request's cached principal (process-wide too), so the token is looked up again."""
     principal = g.pop(_UNVERIFIED, None)
     g.pop(_ALLOWED, None)
-    if principal is None:
-        return None
-    forget(principal.token_hash)
-    return principal.token_hash
+    if principal is not None:
+        forget(principal.token_hash)

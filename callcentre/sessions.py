@@ -14,15 +14,16 @@ from itsdangerous import URLSafeTimedSerializer
 
 class SignerCachingSessionInterface(SecureCookieSessionInterface):
     def __init__(self) -> None:
-        self._signers: dict[tuple[object, ...], URLSafeTimedSerializer] = {}
+        # The signer for the current keys only: a rotation replaces it.
+        self._signer: tuple[tuple[object, ...], URLSafeTimedSerializer] | None = None
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
             return None
         keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        signer = self._signers.get(keys)
-        if signer is None:
+        if self._signer is None or self._signer[0] != keys:
             signer = super().get_signing_serializer(app)
-            if signer is not None:
-                self._signers = {keys: signer}  # only the current keys are ever needed
-        return signer
+            if signer is None:  # only without a secret key, checked above
+                return None
+            self._signer = (keys, signer)
+        return self._signer[1]
