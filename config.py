@@ -2,7 +2,7 @@
 
 Every setting has an embedded default so a fresh clone runs with nothing set:
 SQLite in ``instance/`` and a real redis-server started by the project
-(see ``callcentre/embedded_redis.py``). Production sets ``DATABASE_URL``,
+(see ``callcentre/core/embedded_redis.py``). Production sets ``DATABASE_URL``,
 ``REDIS_URL`` and ``SECRET_KEY``.
 """
 

@@ -67,7 +67,7 @@ def run(token: str, n: int, top: int) -> None:
     from sqlalchemy import event
 
     from callcentre import create_app
-    from callcentre.extensions import db
+    from callcentre.core.extensions import db
 
     app = create_app()
     statements: list[str] = []

@@ -445,7 +445,7 @@ def cron_scan(conn: psycopg.Connection, now: datetime) -> dict[str, Any]:
 
 
 def timed_process_due(app: Any, repeat: int) -> dict[str, Any]:
-    from callcentre.extensions import db
+    from callcentre.core.extensions import db
     from callcentre.sla.sweep import process_due
 
     times, clocks = [], []
@@ -465,7 +465,7 @@ def explain_due(app: Any) -> dict[str, Any]:
     """EXPLAIN ANALYZE of process_due's selection, built exactly as process_due builds it."""
     from sqlalchemy import select
 
-    from callcentre.extensions import db
+    from callcentre.core.extensions import db
     from callcentre.models import SlaClock
     from callcentre.sla.sweep import BATCH
 
@@ -484,7 +484,7 @@ def explain_due(app: Any) -> dict[str, Any]:
 
 def phase_1m(loader: Loader, app: Any, rng: random.Random, total: int) -> dict[str, Any]:
     """Fill up to ``total`` tickets (half of the new ones closed, half due in 30-365 days); time the sweep."""
-    from callcentre.extensions import db
+    from callcentre.core.extensions import db
     from callcentre.sla.sweep import sweep
 
     have = loader.conn.execute("SELECT count(*) FROM tickets").fetchone()[0]  # type: ignore[index]

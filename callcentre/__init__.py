@@ -19,13 +19,14 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     app.json.ensure_ascii = False  # UTF-8 end to end: "Môi trường", not "M\u00f4i"
     app.json.sort_keys = False
-    from .sessions import SignerCachingSessionInterface
+    from callcentre.sessions import SignerCachingSessionInterface
 
     app.session_interface = SignerCachingSessionInterface()
     _prepare_redis_url(app)
 
-    from . import after_commit, catalog, models  # noqa: F401  (mappers and session hooks)
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from callcentre import catalog, models  # noqa: F401  (mappers and session hooks)
+    from callcentre.core import after_commit  # noqa: F401
+    from callcentre.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
@@ -35,16 +36,16 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage_uri(app.config["REDIS_URL"]))
     limiter.init_app(app)
 
-    from .api import register_api
-    from .auth import register_auth
-    from .cli import register_cli
-    from .errors import register_error_handlers
-    from .health import bp as health_bp
-    from .messaging import register_messaging
-    from .metrics import register_metrics
-    from .open311 import register_open311
-    from .public_pages import bp as public_pages_bp
-    from .web import register_web
+    from callcentre.api import register_api
+    from callcentre.cli import register_cli
+    from callcentre.core.health import bp as health_bp
+    from callcentre.core.metrics import register_metrics
+    from callcentre.http.auth import register_auth
+    from callcentre.http.errors import register_error_handlers
+    from callcentre.messaging import register_messaging
+    from callcentre.open311 import register_open311
+    from callcentre.web import register_web
+    from callcentre.web.public import bp as public_pages_bp
 
     register_auth(app)
     register_api(app)
@@ -56,7 +57,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     register_open311(app)
     register_messaging(app)  # citizen SMS/Zalo jobs and telephony webhooks
     register_web(app)  # the server-rendered UI
-    from .warmup import after_fork, warm_up
+    from callcentre.warmup import after_fork, warm_up
 
     app.extensions["warm_up"] = lambda: warm_up(app)  # gunicorn.conf.py calls these
     app.extensions["after_fork"] = lambda: after_fork(app)
@@ -73,7 +74,7 @@ def _prepare_redis_url(app: Flask) -> None:
         @app.before_request
         def _ensure_embedded_redis() -> None:
             if not app.extensions.get("embedded_redis_ready"):
-                from .embedded_redis import ensure_embedded_redis
+                from callcentre.core.embedded_redis import ensure_embedded_redis
 
                 ensure_embedded_redis(app.config["INSTANCE_DIR"])
                 app.extensions["embedded_redis_ready"] = True

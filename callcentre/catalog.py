@@ -24,10 +24,9 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
+from callcentre.core.dialect import upsert_insert
+from callcentre.models import CalendarException, CatalogStamp, Category, Department, SlaPolicy, WorkCalendar, utcnow
 from workflows.calendar import WorkingCalendar
-
-from .models import CalendarException, CatalogStamp, Category, Department, SlaPolicy, WorkCalendar, utcnow
-from .sql import upsert_insert
 
 CATALOG_MODELS = (Category, Department, SlaPolicy, WorkCalendar, CalendarException)
 
@@ -118,7 +117,7 @@ def replace_stamp(session: Session) -> None:
 
 
 def _load(session: Session, stamp: str) -> Catalog:
-    from .sla.calendars import TWENTY_FOUR_SEVEN, WORKING_HOURS, ensure_default_calendars, to_working_calendar
+    from callcentre.sla.calendars import TWENTY_FOUR_SEVEN, WORKING_HOURS, ensure_default_calendars, to_working_calendar
 
     # Read after the stamp: if the catalogue changes in between, the snapshot is newer than its
     # stamp and the next request reloads it; it can never be older.

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g
 
-from .models import DEPARTMENT_ROLES
+from callcentre.models import DEPARTMENT_ROLES
 
 if TYPE_CHECKING:
-    from .models import User
+    from callcentre.models import User
 
 _CACHE = "callcentre_token_principals"
 _MAX_ENTRIES = 1024  # tokens are per integration or per operator: a handful per process

@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 
 def warm_up(app: Flask) -> None:
     """Touch the per-process caches that need no database or Redis."""
-    from .geo import commune_exists
-    from .phone import to_e164
-    from .schemas.ticket import TicketCreate
-    from .services.intake_sql import pg_intake_statement
+    from callcentre.formats.geo import commune_exists
+    from callcentre.formats.phone import to_e164
+    from callcentre.schemas.ticket import TicketCreate
+    from callcentre.services.intake_sql import pg_intake_statement
 
     with app.app_context():
         configure_mappers()
@@ -41,7 +41,7 @@ def after_fork(app: Flask) -> None:
     The master never connects (create_app and warm_up touch no server), so there is nothing to
     close; ``close=False`` leaves any inherited socket to the master, as SQLAlchemy advises.
     """
-    from .extensions import db
+    from callcentre.core.extensions import db
 
     with app.app_context():
         for engine in db.engines.values():

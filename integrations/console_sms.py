@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from .sms import OutgoingMessage, SendResult, register
+from integrations.sms import OutgoingMessage, SendResult, register
 
 log = logging.getLogger("integrations.console")
 

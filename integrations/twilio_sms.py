@@ -17,7 +17,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from .sms import OutgoingMessage, ProviderError, SendResult, register
+from integrations.sms import OutgoingMessage, ProviderError, SendResult, register
 
 # Twilio error codes that will fail the same way however often we retry
 # (invalid/unreachable 'To', blocked, opted out on Twilio's side).

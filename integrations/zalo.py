@@ -26,7 +26,7 @@ from typing import Any
 
 import requests
 
-from .sms import OutgoingMessage, ProviderError, SendResult, register
+from integrations.sms import OutgoingMessage, ProviderError, SendResult, register
 
 DEFAULT_API_BASE = "https://business.openapi.zalo.me"
 

@@ -17,7 +17,7 @@ cleanup() {
   kill "$WORKER_PID" 2>/dev/null || true
   wait "$WORKER_PID" 2>/dev/null || true
   if [ -z "${REDIS_URL:-}" ]; then
-    .venv/bin/python -c "from callcentre.embedded_redis import stop_embedded_redis; from config import Config; stop_embedded_redis(Config.INSTANCE_DIR)" || true
+    .venv/bin/python -c "from callcentre.core.embedded_redis import stop_embedded_redis; from config import Config; stop_embedded_redis(Config.INSTANCE_DIR)" || true
   fi
 }
 trap cleanup EXIT INT TERM

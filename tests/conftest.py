@@ -27,8 +27,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from callcentre import create_app
-from callcentre.embedded_redis import ensure_embedded_redis, stop_embedded_redis
-from callcentre.extensions import db
+from callcentre.core.embedded_redis import ensure_embedded_redis, stop_embedded_redis
+from callcentre.core.extensions import db
 from config import TestConfig
 
 # Tables that keep their rows for the whole session (reference data, users).
@@ -111,7 +111,7 @@ def session_app(services: Services) -> Iterator[Flask]:
 def _seed_session_data() -> None:
     from werkzeug.security import generate_password_hash
 
-    from callcentre import seed_data
+    from callcentre.cli import seed_data
     from callcentre.cli.seed import seed_reference_data
     from callcentre.models import Department, User
 
@@ -147,7 +147,7 @@ def app(session_app: Flask) -> Flask:
     reuse it (and its ``g``), which never happens in production. Tests read
     the database inside ``with app.app_context():`` or through ``count``.
     """
-    from callcentre.redis_client import get_redis
+    from callcentre.core.redis_client import get_redis
 
     with session_app.app_context():
         _clear_transactional_tables()

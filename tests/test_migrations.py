@@ -10,7 +10,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from transitions import Machine
 
-from .states import Status
+from workflows.states import Status
 
 OPERATOR = "operator"
 OFFICER = "department_officer"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .calendar import WorkingCalendar
+from workflows.calendar import WorkingCalendar
 
 ACCEPT = "accept"
 RESOLVE = "resolve"

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..extensions import api, csrf
+from callcentre.core.extensions import api, csrf
 
 
 def register_api(app: Flask) -> None:
-    from . import api_clients, calls, catalog, contacts, messages, notifications, public, sla, tickets, transitions
+    from callcentre.api import (
+        api_clients,
+        calls,
+        catalog,
+        contacts,
+        messages,
+        notifications,
+        public,
+        sla,
+        tickets,
+        transitions,
+    )
 
     api.init_app(app)
     modules = (tickets, transitions, calls, contacts, catalog, public, sla, notifications, messages, api_clients)

@@ -8,12 +8,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from ..auth import roles_required
-from ..errors import ApiError, field_error
-from ..extensions import db
-from ..models import ApiClient, Role, utcnow
-from ..open311.cli import NAME, create_client
-from ..schemas.common import UTCDateTime
+from callcentre.core.extensions import db
+from callcentre.http.auth import roles_required
+from callcentre.http.errors import ApiError, field_error
+from callcentre.models import ApiClient, Role, utcnow
+from callcentre.open311.cli import NAME, create_client
+from callcentre.schemas.common import UTCDateTime
 
 blp = Blueprint("api_clients", __name__, url_prefix="/api/v1/api-clients",
                 description="Open311 client applications and their API keys (admin)")

@@ -8,12 +8,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from ..auth import STAFF, roles_required
-from ..extensions import db
-from ..models import Category, Department
-from ..schemas.common import DepartmentRef, PageQuery, page_envelope
-from ..textnorm import search_key
-from .pagination import envelope, paginate
+from callcentre.core.extensions import db
+from callcentre.formats.textnorm import search_key
+from callcentre.http.auth import STAFF, roles_required
+from callcentre.http.pagination import envelope, paginate
+from callcentre.models import Category, Department
+from callcentre.schemas.common import DepartmentRef, PageQuery, page_envelope
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Categories and departments")
 

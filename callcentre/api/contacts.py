@@ -9,13 +9,13 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..auth import INTAKE, roles_required
-from ..errors import ApiError
-from ..extensions import db
-from ..models import Call, Contact, Ticket
-from ..phone import InvalidPhone, to_e164
-from ..schemas.call import CallOut
-from ..schemas.ticket import ContactOut, TicketSummaryOut
+from callcentre.core.extensions import db
+from callcentre.formats.phone import InvalidPhone, to_e164
+from callcentre.http.auth import INTAKE, roles_required
+from callcentre.http.errors import ApiError
+from callcentre.models import Call, Contact, Ticket
+from callcentre.schemas.call import CallOut
+from callcentre.schemas.ticket import ContactOut, TicketSummaryOut
 
 blp = Blueprint("contacts", __name__, url_prefix="/api/v1/contacts", description="Callers")
 HISTORY_LIMIT = 50

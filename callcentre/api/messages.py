@@ -9,11 +9,11 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..auth import INTAKE, roles_required
-from ..models import Call, Disposition, MessageStatus, OutboundMessage, Role
-from ..schemas.call import CallOut
-from ..schemas.common import PageQuery, UTCDateTime, page_envelope
-from .pagination import envelope, paginate
+from callcentre.http.auth import INTAKE, roles_required
+from callcentre.http.pagination import envelope, paginate
+from callcentre.models import Call, Disposition, MessageStatus, OutboundMessage, Role
+from callcentre.schemas.call import CallOut
+from callcentre.schemas.common import PageQuery, UTCDateTime, page_envelope
 
 blp = Blueprint("telephony", __name__, url_prefix="/api/v1", description="Citizen messages and call-backs")
 # Calls that still need an operator to ring the citizen back.

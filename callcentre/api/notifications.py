@@ -8,14 +8,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from ..auth import STAFF, authenticated_user, roles_required
-from ..errors import ApiError
-from ..extensions import db
-from ..idempotency import commit_response
-from ..models import Notification
-from ..models.types import utcnow
-from ..schemas.common import PageQuery, UTCDateTime, page_envelope
-from .pagination import envelope, paginate
+from callcentre.core.extensions import db
+from callcentre.http.auth import STAFF, authenticated_user, roles_required
+from callcentre.http.errors import ApiError
+from callcentre.http.idempotency import commit_response
+from callcentre.http.pagination import envelope, paginate
+from callcentre.models import Notification
+from callcentre.models.types import utcnow
+from callcentre.schemas.common import PageQuery, UTCDateTime, page_envelope
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", description="In-app notices")
 

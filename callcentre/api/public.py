@@ -13,11 +13,11 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..errors import ApiError
-from ..extensions import db, limiter
-from ..models import Ticket
-from ..receipt import InvalidReceiptCode, normalize
-from ..schemas.ticket import PublicTicketOut
+from callcentre.core.extensions import db, limiter
+from callcentre.formats.receipt import InvalidReceiptCode, normalize
+from callcentre.http.errors import ApiError
+from callcentre.models import Ticket
+from callcentre.schemas.ticket import PublicTicketOut
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public", description="Public lookup (no login)")
 

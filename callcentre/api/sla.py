@@ -12,19 +12,16 @@ from flask_smorest import Blueprint
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
-from workflows import sla as sla_rules
-from workflows.durations import parse_duration
-from workflows.states import OPEN
-
-from ..auth import STAFF, authenticated_user, roles_required, visible_department_ids
-from ..errors import ApiError, field_error
-from ..extensions import db
-from ..idempotency import commit_response
-from ..models import CalendarException, Category, Department, Role, SlaAlert, SlaClock, SlaPolicy, Ticket, User
-from ..models.types import utcnow
-from ..redis_client import get_queue
-from ..schemas.common import page_envelope
-from ..schemas.sla import (
+from callcentre.core.extensions import db
+from callcentre.core.redis_client import get_queue
+from callcentre.http.auth import STAFF, authenticated_user, roles_required, visible_department_ids
+from callcentre.http.errors import ApiError, field_error
+from callcentre.http.idempotency import commit_response
+from callcentre.http.pagination import envelope
+from callcentre.models import CalendarException, Category, Department, Role, SlaAlert, SlaClock, SlaPolicy, Ticket, User
+from callcentre.models.types import utcnow
+from callcentre.schemas.common import page_envelope
+from callcentre.schemas.sla import (
     AckIn,
     AtRiskOut,
     AtRiskQuery,
@@ -37,9 +34,11 @@ from ..schemas.sla import (
     SummaryQuery,
     SummaryRow,
 )
-from ..sla.calendars import calendar_by_id, calendar_row, ensure_default_calendars
-from ..sla.clocks import recompute_calendar, to_state
-from .pagination import envelope
+from callcentre.sla.calendars import calendar_by_id, calendar_row, ensure_default_calendars
+from callcentre.sla.clocks import recompute_calendar, to_state
+from workflows import sla as sla_rules
+from workflows.durations import parse_duration
+from workflows.states import OPEN
 
 blp = Blueprint("sla", __name__, url_prefix="/api/v1/sla", description="SLA policies and breach review")
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
@@ -102,7 +101,7 @@ def put_policy(data: dict[str, Any]):
 @blp.response(200, CalendarOut(many=True))
 def list_calendars():
     """Working calendars with their ad-hoc exceptions."""
-    from ..models import WorkCalendar
+    from callcentre.models import WorkCalendar
 
     ensure_default_calendars()
     db.session.commit()

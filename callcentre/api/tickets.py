@@ -9,19 +9,26 @@ from flask_smorest import Blueprint
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import principals
-from ..auth import INTAKE, STAFF, authenticated_user, reauthenticate, roles_required, visible_department_ids
-from ..errors import ApiError
-from ..extensions import db
-from ..idempotency import AnswerRecord, Replayed, commit_response, remember_key
-from ..models import Category, Contact, Department, Ticket, TicketEvent, User
-from ..phone import InvalidPhone, to_e164
-from ..schemas.common import page_envelope
-from ..schemas.ticket import ContactOut, TicketCreate, TicketDetailOut, TicketQuery, TicketSummaryOut
-from ..services.intake_sql import ANSWER_SLOTS
-from ..services.ticket_views import NewTicket
-from ..services.tickets import begin_autocommit, create_ticket
-from .pagination import envelope, paginate
+from callcentre import principals
+from callcentre.core.extensions import db
+from callcentre.formats.phone import InvalidPhone, to_e164
+from callcentre.http.auth import (
+    INTAKE,
+    STAFF,
+    authenticated_user,
+    reauthenticate,
+    roles_required,
+    visible_department_ids,
+)
+from callcentre.http.errors import ApiError
+from callcentre.http.idempotency import AnswerRecord, Replayed, commit_response, remember_key
+from callcentre.http.pagination import envelope, paginate
+from callcentre.models import Category, Contact, Department, Ticket, TicketEvent, User
+from callcentre.schemas.common import page_envelope
+from callcentre.schemas.ticket import ContactOut, TicketCreate, TicketDetailOut, TicketQuery, TicketSummaryOut
+from callcentre.services.intake_sql import ANSWER_SLOTS
+from callcentre.services.ticket_views import NewTicket
+from callcentre.services.tickets import begin_autocommit, create_ticket
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="Tickets (phản ánh, kiến nghị)")
 

@@ -9,15 +9,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy.orm.exc import StaleDataError
 
+from callcentre.api.tickets import load_visible_ticket
+from callcentre.core.extensions import db
+from callcentre.http.auth import STAFF, authenticated_user, roles_required
+from callcentre.http.errors import ApiError
+from callcentre.http.idempotency import check_replay, commit_response
+from callcentre.schemas.ticket import TicketDetailOut
+from callcentre.services.workflow import allowed_triggers, fire, lock_ticket
 from workflows.definition import WorkflowError
-
-from ..auth import STAFF, authenticated_user, roles_required
-from ..errors import ApiError
-from ..extensions import db
-from ..idempotency import check_replay, commit_response
-from ..schemas.ticket import TicketDetailOut
-from ..services.workflow import allowed_triggers, fire, lock_ticket
-from .tickets import load_visible_ticket
 
 blp = Blueprint("transitions", __name__, url_prefix="/api/v1/tickets", description="Ticket workflow")
 

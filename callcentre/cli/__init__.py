@@ -6,9 +6,9 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    from .seed import seed_command
-    from .users import users
-    from .worker import worker_command
+    from callcentre.cli.seed import seed_command
+    from callcentre.cli.users import users
+    from callcentre.cli.worker import worker_command
 
     app.cli.add_command(seed_command)
     app.cli.add_command(users)

@@ -6,13 +6,13 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from .. import seed_data
-from ..extensions import db
-from ..geo import province_name
-from ..messaging import seed_message_templates
-from ..models import Category, Department, SlaPolicy, User, WorkCalendar
-from ..sla.calendars import ensure_default_calendars
-from ..textnorm import search_key
+from callcentre.cli import seed_data
+from callcentre.core.extensions import db
+from callcentre.formats.geo import province_name
+from callcentre.formats.textnorm import search_key
+from callcentre.messaging import seed_message_templates
+from callcentre.models import Category, Department, SlaPolicy, User, WorkCalendar
+from callcentre.sla.calendars import ensure_default_calendars
 
 
 def seed_reference_data() -> None:

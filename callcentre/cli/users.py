@@ -8,8 +8,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import DEPARTMENT_ROLES, ApiToken, Department, Role, User
+from callcentre.core.extensions import db
+from callcentre.models import DEPARTMENT_ROLES, ApiToken, Department, Role, User
 
 
 @click.group()

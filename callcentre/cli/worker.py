@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..jobs import make_worker
-from ..messaging.outbox import dispatch_all, start_dispatcher
-from ..sla.ticker import start_ticker
+from callcentre.core.jobs import make_worker
+from callcentre.messaging.outbox import dispatch_all, start_dispatcher
+from callcentre.sla.ticker import start_ticker
 
 
 @click.command("worker")

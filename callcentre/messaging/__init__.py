@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .templates import seed_message_templates
+from callcentre.messaging.templates import seed_message_templates
 
 __all__ = ["register_messaging", "seed_message_templates"]
 
 
 def register_messaging(app: Flask) -> None:
-    from ..extensions import csrf
-    from . import outbox  # noqa: F401 - installs the flush hook that writes the outbox rows
-    from .repair import repair_command
-    from .webhooks import bp
+    from callcentre.core.extensions import csrf
+    from callcentre.messaging import outbox  # noqa: F401 - installs the flush hook that writes the outbox rows
+    from callcentre.messaging.repair import repair_command
+    from callcentre.messaging.webhooks import bp
 
     csrf.exempt(bp)  # providers sign their requests; they carry no session cookie to forge
     app.register_blueprint(bp)

@@ -7,16 +7,15 @@ import re
 from flask import current_app
 from sqlalchemy import select
 
+from callcentre.core.extensions import db
+from callcentre.formats.phone import InvalidPhone, to_e164
+from callcentre.formats.receipt import CODE_LENGTH, InvalidReceiptCode, normalize
+from callcentre.messaging.templates import render
+from callcentre.models import Contact, Ticket
+from callcentre.models.types import utcnow
+from callcentre.services.contacts import get_or_create_contact
+from callcentre.services.tickets import create_ticket
 from workflows.states import label
-
-from ..extensions import db
-from ..models import Contact, Ticket
-from ..models.types import utcnow
-from ..phone import InvalidPhone, to_e164
-from ..receipt import CODE_LENGTH, InvalidReceiptCode, normalize
-from ..services.contacts import get_or_create_contact
-from ..services.tickets import create_ticket
-from .templates import render
 
 # Keywords carriers and Twilio treat as opt-out / opt-in, plus the Vietnamese "HUY" (hủy).
 STOP_WORDS = frozenset({"STOP", "HUY", "HỦY", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})

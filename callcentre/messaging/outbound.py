@@ -23,14 +23,13 @@ from rq import Retry, get_current_job
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from callcentre.core.extensions import db
+from callcentre.core.redis_client import get_queue
+from callcentre.messaging.templates import NOTIFY_KINDS, render, shorten
+from callcentre.models import Contact, MessageStatus, OutboundMessage, Ticket, TicketEvent
+from callcentre.models.types import utcnow
 from integrations.sms import OutgoingMessage, ProviderError, count_segments, create_provider
 from workflows.states import label
-
-from ..extensions import db
-from ..models import Contact, MessageStatus, OutboundMessage, Ticket, TicketEvent
-from ..models.types import utcnow
-from ..redis_client import get_queue
-from .templates import NOTIFY_KINDS, render, shorten
 
 log = logging.getLogger(__name__)
 QUEUE = "default"

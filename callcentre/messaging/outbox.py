@@ -24,10 +24,10 @@ from flask import Flask
 from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import Session
 
-from ..extensions import db
-from ..models import NotificationOutbox, TicketEvent, utcnow
-from .outbound import enqueue_notify_jobs
-from .templates import NOTIFY_KINDS
+from callcentre.core.extensions import db
+from callcentre.messaging.outbound import enqueue_notify_jobs
+from callcentre.messaging.templates import NOTIFY_KINDS
+from callcentre.models import NotificationOutbox, TicketEvent, utcnow
 
 log = logging.getLogger(__name__)
 OUTBOX = NotificationOutbox.__table__

@@ -15,11 +15,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import exists, or_, select
 
-from ..extensions import db
-from ..models import MessageStatus, NotificationOutbox, OutboundMessage, Ticket, TicketEvent
-from ..models.types import utcnow
-from .outbound import enqueue_notify_jobs, schedule_send
-from .templates import NOTIFY_KINDS
+from callcentre.core.extensions import db
+from callcentre.messaging.outbound import enqueue_notify_jobs, schedule_send
+from callcentre.messaging.templates import NOTIFY_KINDS
+from callcentre.models import MessageStatus, NotificationOutbox, OutboundMessage, Ticket, TicketEvent
+from callcentre.models.types import utcnow
 
 
 def repair(hours: int = 24) -> tuple[int, int]:

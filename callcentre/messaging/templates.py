@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..extensions import db
-from ..models import MessageTemplate
-from ..models.types import utcnow
-from ..textnorm import strip_diacritics
+from callcentre.core.extensions import db
+from callcentre.formats.textnorm import strip_diacritics
+from callcentre.models import MessageTemplate
+from callcentre.models.types import utcnow
 
 # (kind, language) -> body. "sms" bodies also serve as the record of a Zalo message.
 DEFAULTS: dict[tuple[str, str], str] = {

@@ -8,15 +8,14 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from callcentre.core.extensions import db
+from callcentre.formats.phone import InvalidPhone, to_e164
+from callcentre.models import Call, Disposition
+from callcentre.models.types import utcnow
+from callcentre.services.contacts import get_or_create_contact
+from callcentre.sla.calendars import load_calendar
 from integrations import twilio_voice
 from integrations.webhooks import FINAL_CALL_STATUSES, after, seconds
-
-from ..extensions import db
-from ..models import Call, Disposition
-from ..models.types import utcnow
-from ..phone import InvalidPhone, to_e164
-from ..services.contacts import get_or_create_contact
-from ..sla.calendars import load_calendar
 
 log = logging.getLogger(__name__)
 

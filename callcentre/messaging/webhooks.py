@@ -18,12 +18,11 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from callcentre.core.extensions import db, limiter
+from callcentre.messaging import inbound, voice, zalo_inbound
+from callcentre.models import MessageStatus, OutboundMessage, WebhookReceipt
 from integrations import twilio_voice, zalo
 from integrations.webhooks import SIGNATURE_HEADER, is_valid_twilio_request, signed_url, sms_reply
-
-from ..extensions import db, limiter
-from ..models import MessageStatus, OutboundMessage, WebhookReceipt
-from . import inbound, voice, zalo_inbound
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 # Delivery statuses in the order they can happen; a late callback never moves a message back.

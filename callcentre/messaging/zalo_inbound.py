@@ -7,16 +7,15 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from callcentre.core.extensions import db
+from callcentre.formats.phone import InvalidPhone, to_e164
+from callcentre.models import Contact, Ticket, TicketEvent, WebhookReceipt
+from callcentre.models.types import utcnow
+from callcentre.services.contacts import get_or_create_contact
+from callcentre.services.ticket_views import NewTicket
+from callcentre.services.tickets import create_ticket
 from integrations.zalo import ZaloEvent
 from workflows.states import OPEN
-
-from ..extensions import db
-from ..models import Contact, Ticket, TicketEvent, WebhookReceipt
-from ..models.types import utcnow
-from ..phone import InvalidPhone, to_e164
-from ..services.contacts import get_or_create_contact
-from ..services.ticket_views import NewTicket
-from ..services.tickets import create_ticket
 
 
 def _open_ticket_of(user_id: str) -> Ticket | None:

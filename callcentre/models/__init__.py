@@ -1,17 +1,23 @@
 """The data model, one module per aggregate; importing this registers them all."""
 
-from .call import Call, Disposition, call_tickets
-from .catalog import CatalogStamp
-from .contact import Contact
-from .idempotency import IdempotencyKey
-from .messaging import MessageStatus, MessageTemplate, NotificationOutbox, OutboundMessage, WebhookReceipt  # noqa: F401
-from .open311 import ApiClient, TicketMedia  # noqa: F401  (registers the Open311 tables)
-from .org import Category, Department
-from .sla import CalendarException, SlaAlert, SlaClock, SlaPolicy, WorkCalendar
-from .ticket import Channel, Priority, Ticket, TicketEvent
-from .types import UTCDateTime, utcnow
-from .user import DEPARTMENT_ROLES, ApiToken, Role, User, hash_token
-from .workflow import ExtensionRequest, Notification
+from callcentre.models.call import Call, Disposition, call_tickets
+from callcentre.models.catalog import CatalogStamp
+from callcentre.models.contact import Contact
+from callcentre.models.idempotency import IdempotencyKey
+from callcentre.models.messaging import (  # noqa: F401
+    MessageStatus,
+    MessageTemplate,
+    NotificationOutbox,
+    OutboundMessage,
+    WebhookReceipt,
+)
+from callcentre.models.open311 import ApiClient, TicketMedia  # noqa: F401  (registers the Open311 tables)
+from callcentre.models.org import Category, Department
+from callcentre.models.sla import CalendarException, SlaAlert, SlaClock, SlaPolicy, WorkCalendar
+from callcentre.models.ticket import Channel, Priority, Ticket, TicketEvent
+from callcentre.models.types import UTCDateTime, utcnow
+from callcentre.models.user import DEPARTMENT_ROLES, ApiToken, Role, User, hash_token
+from callcentre.models.workflow import ExtensionRequest, Notification
 
 __all__ = [
     "DEPARTMENT_ROLES", "ApiToken", "CalendarException", "Call", "CatalogStamp", "Category", "Channel", "Contact",

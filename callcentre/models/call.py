@@ -8,9 +8,9 @@ from enum import StrEnum
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .contact import Contact
-from .types import UTCDateTime, utcnow
+from callcentre.core.extensions import db
+from callcentre.models.contact import Contact
+from callcentre.models.types import UTCDateTime, utcnow
 
 
 class Disposition(StrEnum):

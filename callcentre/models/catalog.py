@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from callcentre.core.extensions import db
+from callcentre.models.types import UTCDateTime, utcnow
 
 
 class CatalogStamp(db.Model):

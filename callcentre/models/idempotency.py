@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from callcentre.core.extensions import db
+from callcentre.models.types import UTCDateTime, utcnow
 
 
 class IdempotencyKey(db.Model):

@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
+from callcentre.core.extensions import db
+from callcentre.models.types import UTCDateTime, utcnow
 
 
 class MessageStatus(StrEnum):

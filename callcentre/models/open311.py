@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from ..extensions import db
-from .ticket import Ticket, TicketEvent
-from .types import UTCDateTime, utcnow
-from .user import hash_token
+from callcentre.core.extensions import db
+from callcentre.models.ticket import Ticket, TicketEvent
+from callcentre.models.types import UTCDateTime, utcnow
+from callcentre.models.user import hash_token
 
 KEY_PREFIX = "o311_"
 
@@ -67,7 +67,7 @@ class TicketMedia(db.Model):
     def public_url(self) -> str:
         if self.url:
             return self.url
-        from ..storage import get_storage
+        from callcentre.core.storage import get_storage
 
         return get_storage().url_for(self.storage_key or "")
 

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .org import Category
-from .types import UTCDateTime, utcnow
+from callcentre.core.extensions import db
+from callcentre.models.org import Category
+from callcentre.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from .ticket import Ticket
+    from callcentre.models.ticket import Ticket
 
 
 class WorkCalendar(db.Model):
@@ -105,7 +105,7 @@ class SlaClock(db.Model):
     @property
     def working_calendar(self) -> Any:
         """The clock's WorkingCalendar (cached per calendar revision)."""
-        from ..sla.calendars import calendar_by_id  # the SLA services import the models
+        from callcentre.sla.calendars import calendar_by_id  # the SLA services import the models
 
         return calendar_by_id(self.calendar_id)
 

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .contact import Contact
-from .org import Category, Department
-from .types import UTCDateTime, utcnow
+from callcentre.core.extensions import db
+from callcentre.models.contact import Contact
+from callcentre.models.org import Category, Department
+from callcentre.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
-    from .call import Call
-    from .sla import SlaClock
-    from .user import User
+    from callcentre.models.call import Call
+    from callcentre.models.sla import SlaClock
+    from callcentre.models.user import User
 
 
 class Channel(StrEnum):

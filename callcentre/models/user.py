@@ -12,9 +12,9 @@ from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
-from .org import Department
-from .types import UTCDateTime, utcnow
+from callcentre.core.extensions import db
+from callcentre.models.org import Department
+from callcentre.models.types import UTCDateTime, utcnow
 
 
 class Role(StrEnum):

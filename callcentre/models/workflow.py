@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import UTCDateTime, utcnow
-from .user import User
+from callcentre.core.extensions import db
+from callcentre.models.types import UTCDateTime, utcnow
+from callcentre.models.user import User
 
 
 class ExtensionRequest(db.Model):

@@ -18,10 +18,10 @@ def public_limit() -> str:
 
 def register_open311(app: Flask) -> None:
     """Blueprints, CSRF exemption (API-key callers carry no session cookie) and the CLI."""
-    from ..extensions import csrf
-    from . import intake, views  # noqa: F401  (routes)
-    from .cli import apikeys
-    from .media import bp as media_bp
+    from callcentre.core.extensions import csrf
+    from callcentre.open311 import intake, views  # noqa: F401  (routes)
+    from callcentre.open311.cli import apikeys
+    from callcentre.open311.media import bp as media_bp
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

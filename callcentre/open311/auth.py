@@ -8,10 +8,10 @@ from flask import current_app, g
 from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import ApiClient, hash_token, utcnow
-from .errors import Open311Error
-from .params import param
+from callcentre.core.extensions import db
+from callcentre.models import ApiClient, hash_token, utcnow
+from callcentre.open311.errors import Open311Error
+from callcentre.open311.params import param
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 

@@ -9,8 +9,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import ApiClient, utcnow
+from callcentre.core.extensions import db
+from callcentre.models import ApiClient, utcnow
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 

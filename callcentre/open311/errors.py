@@ -12,9 +12,9 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import ApiError
-from ..extensions import db
-from .formats import respond
+from callcentre.core.extensions import db
+from callcentre.http.errors import ApiError
+from callcentre.open311.formats import respond
 
 
 class Open311Error(Exception):

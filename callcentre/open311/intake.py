@@ -18,18 +18,18 @@ from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from ..extensions import db, limiter
-from ..idempotency import check_replay, commit_response
-from ..models import Category, Channel, TicketMedia
-from ..phone import InvalidPhone, to_e164
-from ..services.tickets import create_ticket
-from ..storage import MediaRejected, get_storage, read_image
-from . import bp
-from .auth import post_rate_limit, rate_limit_key, require_client
-from .definitions import validate_answers
-from .errors import bad_request
-from .formats import respond
-from .params import param
+from callcentre.core.extensions import db, limiter
+from callcentre.core.storage import MediaRejected, get_storage, read_image
+from callcentre.formats.phone import InvalidPhone, to_e164
+from callcentre.http.idempotency import check_replay, commit_response
+from callcentre.models import Category, Channel, TicketMedia
+from callcentre.open311 import bp
+from callcentre.open311.auth import post_rate_limit, rate_limit_key, require_client
+from callcentre.open311.definitions import validate_answers
+from callcentre.open311.errors import bad_request
+from callcentre.open311.formats import respond
+from callcentre.open311.params import param
+from callcentre.services.tickets import create_ticket
 
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -78,7 +78,7 @@ def _answers() -> dict[str, list[str]]:
 
 
 def _location(problems: list[str]) -> dict[str, Any]:
-    from ..geo import commune_exists
+    from callcentre.formats.geo import commune_exists
 
     lat, lng = _float("lat", -90, 90), _float("long", -180, 180)
     address, address_id = param("address_string"), param("address_id")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, send_file
 from flask.typing import ResponseReturnValue
 
-from ..extensions import limiter
-from ..storage import EXTENSIONS, get_storage
+from callcentre.core.extensions import limiter
+from callcentre.core.storage import EXTENSIONS, get_storage
 
 bp = Blueprint("media", __name__)
 _TYPES = {ext: content_type for content_type, ext in EXTENSIONS.items()}

@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, request
 
+from callcentre.open311.errors import bad_request, not_found
 from workflows.states import OPEN, Status
-
-from .errors import bad_request, not_found
 
 MAX_SPAN = timedelta(days=90)  # "may not span more than 90 days"
 MAX_PAGE_SIZE = 1000  # the spec's default and our ceiling

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from callcentre.formats.textnorm import search_key
+from callcentre.models import Category, Department, Ticket, TicketEvent
+from callcentre.open311.definitions import attributes_of
+from callcentre.open311.params import local_iso, public_status
 from workflows.definition import BY_NAME
 from workflows.states import label
-
-from ..models import Category, Department, Ticket, TicketEvent
-from ..textnorm import search_key
-from .definitions import attributes_of
-from .params import local_iso, public_status
 
 # The first step has no trigger in the workflow table.
 CREATED_LABEL = ("Đã tiếp nhận phản ánh", "Report received")

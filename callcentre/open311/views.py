@@ -11,17 +11,25 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import configure_mappers, joinedload, selectinload
 from werkzeug.exceptions import HTTPException
 
-from ..extensions import db, limiter
-from ..models import Category, Ticket, TicketEvent
-from ..receipt import InvalidReceiptCode, normalize
-from . import bp, public_limit
-from .auth import check_optional_key
-from .definitions import CHANGESET, attributes_of
-from .errors import error_response, not_found, register_error_handlers
-from .formats import FORMATS, MIMETYPES, respond
-from .intake import MAX_UPLOADS
-from .params import check_jurisdiction, comma_list, date_range, language, page_params, param, status_filter
-from .serialize import service, service_request, service_request_update
+from callcentre.core.extensions import db, limiter
+from callcentre.formats.receipt import InvalidReceiptCode, normalize
+from callcentre.models import Category, Ticket, TicketEvent
+from callcentre.open311 import bp, public_limit
+from callcentre.open311.auth import check_optional_key
+from callcentre.open311.definitions import CHANGESET, attributes_of
+from callcentre.open311.errors import error_response, not_found, register_error_handlers
+from callcentre.open311.formats import FORMATS, MIMETYPES, respond
+from callcentre.open311.intake import MAX_UPLOADS
+from callcentre.open311.params import (
+    check_jurisdiction,
+    comma_list,
+    date_range,
+    language,
+    page_params,
+    param,
+    status_filter,
+)
+from callcentre.open311.serialize import service, service_request, service_request_update
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_IDS = 1000  # service_request_id values looked up at once

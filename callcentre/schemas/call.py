@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..models import Disposition
-from .common import PageQuery, PhoneNumber, UTCDateTime
+from callcentre.models import Disposition
+from callcentre.schemas.common import PageQuery, PhoneNumber, UTCDateTime
 
 DISPOSITIONS = [d.value for d in Disposition]
 

@@ -69,7 +69,7 @@ class PhoneNumber(fields.String):
     """A phone number in any usual Vietnamese form, loaded as E.164."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        from ..phone import InvalidPhone, to_e164
+        from callcentre.formats.phone import InvalidPhone, to_e164
 
         text = super()._deserialize(value, attr, data, **kwargs)
         try:

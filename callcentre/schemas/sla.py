@@ -6,10 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from callcentre.models import Priority
+from callcentre.schemas.common import PageQuery, UTCDateTime
 from workflows.durations import parse_duration
-
-from ..models import Priority
-from .common import PageQuery, UTCDateTime
 
 
 def _iso_duration(value: str) -> None:

@@ -6,11 +6,18 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
 
+from callcentre.formats.receipt import display
+from callcentre.models import Channel, Priority
+from callcentre.schemas.common import (
+    CategoryRef,
+    DepartmentRef,
+    PageQuery,
+    PhoneNumber,
+    UTCDateTime,
+    reject_blank,
+    strip_strings,
+)
 from workflows.states import label
-
-from ..models import Channel, Priority
-from ..receipt import display
-from .common import CategoryRef, DepartmentRef, PageQuery, PhoneNumber, UTCDateTime, reject_blank, strip_strings
 
 
 class ContactIn(Schema):
@@ -32,7 +39,7 @@ class LocationIn(Schema):
 
     @validates("commune_code")
     def _known_commune(self, value: str | None, **_: Any) -> None:
-        from ..geo import commune_exists
+        from callcentre.formats.geo import commune_exists
 
         if value is not None and not commune_exists(value):
             raise ValidationError("unknown commune code")
@@ -92,9 +99,8 @@ def _sla(ticket: Any) -> list[dict[str, Any]]:
     """Each clock with its deadline and the working time left now (negative once overdue)."""
     from datetime import UTC, datetime
 
+    from callcentre.sla.clocks import to_state
     from workflows import sla as sla_rules
-
-    from ..sla.clocks import to_state
 
     now = datetime.now(UTC)
     out = []

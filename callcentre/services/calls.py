@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..errors import ApiError, field_error
-from ..extensions import db
-from ..models import Call, Disposition, Ticket, TicketEvent, User
-from .contacts import get_or_create_contact
+from callcentre.core.extensions import db
+from callcentre.http.errors import ApiError, field_error
+from callcentre.models import Call, Disposition, Ticket, TicketEvent, User
+from callcentre.services.contacts import get_or_create_contact
 
 
 def _duration(call: Call) -> int | None:

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import Insert, func, select
 
-from ..extensions import db
-from ..models import Contact, utcnow
-from ..sql import upsert_insert
+from callcentre.core.dialect import upsert_insert
+from callcentre.core.extensions import db
+from callcentre.models import Contact, utcnow
 
 
 def contact_upsert(dialect_name: str, phone_e164: str, name: str | None, language: str, now: datetime) -> Insert:

@@ -43,9 +43,9 @@ from typing import Any
 
 from sqlalchemy import Integer, String, TextualSelect, column, text
 
-from ..models import Contact, Disposition, NotificationOutbox, SlaClock, Ticket, TicketEvent
-from ..models.types import UTCDateTime
-from ..principals import TokenPrincipal
+from callcentre.models import Contact, Disposition, NotificationOutbox, SlaClock, Ticket, TicketEvent
+from callcentre.models.types import UTCDateTime
+from callcentre.principals import TokenPrincipal
 
 TICKETS, CLOCKS, EVENTS, CONTACTS = Ticket.__table__, SlaClock.__table__, TicketEvent.__table__, Contact.__table__
 OUTBOX = NotificationOutbox.__table__

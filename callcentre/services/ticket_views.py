@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from callcentre.catalog import CategoryInfo, DepartmentInfo
 from workflows.calendar import WorkingCalendar
-
-from ..catalog import CategoryInfo, DepartmentInfo
 
 
 @dataclass(frozen=True)

@@ -21,22 +21,21 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from callcentre.catalog import Catalog, CategoryInfo, IntakeTerms, current_catalog
+from callcentre.core.after_commit import CommittedEvent, announce_event
+from callcentre.core.dialect import upsert_insert
+from callcentre.core.extensions import db
+from callcentre.formats.receipt import new_receipt_code
+from callcentre.http.errors import field_error
+from callcentre.http.idempotency import AnswerRecord
+from callcentre.models import Call, Disposition, User, call_tickets, utcnow
+from callcentre.principals import StalePrincipal, TokenPrincipal
+from callcentre.services import intake_sql as q
+from callcentre.services.contacts import contact_upsert
+from callcentre.services.ticket_views import ClockView, ContactView, EventView, NewTicket
+from callcentre.sla import timers
+from callcentre.sla.clocks import initial_state
 from workflows import sla
-
-from ..after_commit import CommittedEvent, announce_event
-from ..catalog import Catalog, CategoryInfo, IntakeTerms, current_catalog
-from ..errors import field_error
-from ..extensions import db
-from ..idempotency import AnswerRecord
-from ..models import Call, Disposition, User, call_tickets, utcnow
-from ..principals import StalePrincipal, TokenPrincipal
-from ..receipt import new_receipt_code
-from ..sla import timers
-from ..sla.clocks import initial_state
-from ..sql import upsert_insert
-from . import intake_sql as q
-from .contacts import contact_upsert
-from .ticket_views import ClockView, ContactView, EventView, NewTicket
 
 INITIAL_STATUS = "received"
 Actor = User | TokenPrincipal  # a cached bearer-token caller stands in for its User at intake

@@ -15,13 +15,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from callcentre.core.extensions import db
+from callcentre.models import Department, ExtensionRequest, Ticket, TicketEvent, User
+from callcentre.sla import clocks
 from workflows import sla
 from workflows.definition import BY_NAME, TRIGGERS, TicketFacts, TriggerSpec, WorkflowError, check
 from workflows.states import OPEN, Status
-
-from ..extensions import db
-from ..models import Department, ExtensionRequest, Ticket, TicketEvent, User
-from ..sla import clocks
 
 Effect = Callable[[Ticket, dict[str, Any], User | None, datetime], dict[str, Any]]
 

@@ -7,12 +7,11 @@ from datetime import time
 
 from sqlalchemy import select
 
+from callcentre.catalog import replace_stamp
+from callcentre.core.dialect import upsert_insert
+from callcentre.core.extensions import db
+from callcentre.models import WorkCalendar
 from workflows.calendar import WorkingCalendar
-
-from ..catalog import replace_stamp
-from ..extensions import db
-from ..models import WorkCalendar
-from ..sql import upsert_insert
 
 WORKING_HOURS = "working_hours"
 TWENTY_FOUR_SEVEN = "24x7"

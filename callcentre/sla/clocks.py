@@ -12,14 +12,13 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from callcentre.core.extensions import db
+from callcentre.models import SlaClock, Ticket
+from callcentre.sla import timers
+from callcentre.sla.calendars import calendar_by_id
+from callcentre.sla.policies import Terms, budget, terms_for
 from workflows import sla
 from workflows.calendar import WorkingCalendar
-
-from ..extensions import db
-from ..models import SlaClock, Ticket
-from . import timers
-from .calendars import calendar_by_id
-from .policies import Terms, budget, terms_for
 
 
 def to_state(row: SlaClock) -> sla.ClockState:

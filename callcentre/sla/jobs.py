@@ -1,8 +1,8 @@
-"""RQ jobs of the SLA engine (they run inside the app context: see callcentre/jobs.py)."""
+"""RQ jobs of the SLA engine (they run inside the app context: see callcentre/core/jobs.py)."""
 
 from __future__ import annotations
 
-from .clocks import recompute_calendar
+from callcentre.sla.clocks import recompute_calendar
 
 
 def recompute_calendar_job(calendar_id: int) -> int:

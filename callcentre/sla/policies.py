@@ -9,12 +9,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from callcentre.core.extensions import db
+from callcentre.models import SlaPolicy, WorkCalendar
+from callcentre.sla.calendars import TWENTY_FOUR_SEVEN, WORKING_HOURS, calendar_row, to_working_calendar
 from workflows.calendar import WorkingCalendar
 from workflows.durations import parse_duration_parts
-
-from ..extensions import db
-from ..models import SlaPolicy, WorkCalendar
-from .calendars import TWENTY_FOUR_SEVEN, WORKING_HOURS, calendar_row, to_working_calendar
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,12 @@ from flask import current_app
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from callcentre.core.extensions import db
+from callcentre.models import Notification, Role, SlaAlert, SlaClock, Ticket, TicketEvent, User
+from callcentre.sla import timers
+from callcentre.sla.calendars import calendar_by_id
+from callcentre.sla.clocks import store, to_state
 from workflows import sla
-
-from ..extensions import db
-from ..models import Notification, Role, SlaAlert, SlaClock, Ticket, TicketEvent, User
-from . import timers
-from .calendars import calendar_by_id
-from .clocks import store, to_state
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -180,7 +179,7 @@ def repair_timers(now: datetime) -> int:
 
 def auto_close(now: datetime, limit: int = 500) -> int:
     """Close answered tickets nobody disputed within the configured days."""
-    from ..services.workflow import fire_system_trigger
+    from callcentre.services.workflow import fire_system_trigger
 
     cutoff = now - timedelta(days=current_app.config["AUTO_CLOSE_AFTER_DAYS"])
     ids = db.session.scalars(

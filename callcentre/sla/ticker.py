@@ -15,7 +15,7 @@ import time
 
 from flask import Flask
 
-from ..redis_client import get_queue, get_redis
+from callcentre.core.redis_client import get_queue, get_redis
 
 log = logging.getLogger(__name__)
 SWEEP_FUNC = "callcentre.sla.sweep.sweep"

@@ -26,10 +26,10 @@ from rq.job import Job
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from ..after_commit import on_commit
-from ..extensions import db
-from ..models import SlaClock
-from ..redis_client import get_queue, get_redis
+from callcentre.core.after_commit import on_commit
+from callcentre.core.extensions import db
+from callcentre.core.redis_client import get_queue, get_redis
+from callcentre.models import SlaClock
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "sla-check-"

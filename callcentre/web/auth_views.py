@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from ..extensions import db, limiter
-from ..models import User
-from .forms import LoginForm
-from .helpers import home_endpoint, html_errors, page_roles
+from callcentre.core.extensions import db, limiter
+from callcentre.models import User
+from callcentre.web.forms import LoginForm
+from callcentre.web.helpers import home_endpoint, html_errors, page_roles
 
 bp = Blueprint("web_auth", __name__)
 html_errors(bp)

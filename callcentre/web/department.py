@@ -13,18 +13,17 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from callcentre.api.tickets import _filtered, load_visible_ticket
+from callcentre.core.extensions import db
+from callcentre.formats.receipt import InvalidReceiptCode, normalize
+from callcentre.http.errors import ApiError
+from callcentre.http.pagination import paginate
+from callcentre.models import Category, Department, ExtensionRequest, Role, SlaClock, Ticket
+from callcentre.schemas.ticket import TicketDetailOut, TicketSummaryOut
+from callcentre.services.workflow import allowed_triggers, fire, lock_ticket
+from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager, sla_state, wants_csv
 from workflows.definition import BY_NAME, WorkflowError
 from workflows.states import OPEN, Status
-
-from ..api.pagination import paginate
-from ..api.tickets import _filtered, load_visible_ticket
-from ..errors import ApiError
-from ..extensions import db
-from ..models import Category, Department, ExtensionRequest, Role, SlaClock, Ticket
-from ..receipt import InvalidReceiptCode, normalize
-from ..schemas.ticket import TicketDetailOut, TicketSummaryOut
-from ..services.workflow import allowed_triggers, fire, lock_ticket
-from .helpers import csv_response, html_errors, page_args, page_roles, pager, sla_state, wants_csv
 
 bp = Blueprint("web_department", __name__)
 html_errors(bp)
@@ -173,7 +172,7 @@ def fire_trigger(ticket_id: int):
 
 
 def _lang_en() -> bool:
-    from .helpers import lang
+    from callcentre.web.helpers import lang
 
     return lang() == "en"
 

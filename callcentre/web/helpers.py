@@ -18,10 +18,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from callcentre.formats.receipt import display as receipt_display
+from callcentre.models import Role
 from workflows.states import label as status_label
-
-from ..models import Role
-from ..receipt import display as receipt_display
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,7 +65,7 @@ def html_errors(bp: Any) -> None:
     @bp.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if exc.code and exc.code >= 500:
-            from ..extensions import db
+            from callcentre.core.extensions import db
 
             db.session.rollback()
         return render_template("web/error.html", code=exc.code, description=exc.description), exc.code or 500

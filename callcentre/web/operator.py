@@ -12,22 +12,21 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from callcentre.api.contacts import caller_history
+from callcentre.core.extensions import db
+from callcentre.formats.phone import InvalidPhone, to_e164
+from callcentre.formats.receipt import InvalidReceiptCode, normalize
+from callcentre.formats.textnorm import search_key
+from callcentre.http.errors import ApiError
+from callcentre.http.pagination import paginate
+from callcentre.models import Call, Category, Department, Disposition, Role, Ticket
+from callcentre.schemas.ticket import TicketCreate, TicketSummaryOut
+from callcentre.services.calls import log_call, update_call
+from callcentre.services.tickets import create_ticket
+from callcentre.services.workflow import fire
+from callcentre.web.forms import CallForm
+from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager, wants_csv
 from workflows.definition import WorkflowError
-
-from ..api.contacts import caller_history
-from ..api.pagination import paginate
-from ..errors import ApiError
-from ..extensions import db
-from ..models import Call, Category, Department, Disposition, Role, Ticket
-from ..phone import InvalidPhone, to_e164
-from ..receipt import InvalidReceiptCode, normalize
-from ..schemas.ticket import TicketCreate, TicketSummaryOut
-from ..services.calls import log_call, update_call
-from ..services.tickets import create_ticket
-from ..services.workflow import fire
-from ..textnorm import search_key
-from .forms import CallForm
-from .helpers import csv_response, html_errors, page_args, page_roles, pager, wants_csv
 
 bp = Blueprint("web_operator", __name__, url_prefix="/operator")
 html_errors(bp)

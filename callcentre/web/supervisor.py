@@ -13,12 +13,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import exists, func, select
 
-from ..api.sla import _alert_dict, _alerts_query, acknowledge_alert, at_risk_rows
-from ..errors import ApiError
-from ..extensions import db
-from ..models import Call, Department, Disposition, ExtensionRequest, Role, SlaAlert, Ticket, User
-from .forms import AckForm
-from .helpers import csv_response, html_errors, page_args, page_roles, pager
+from callcentre.api.sla import _alert_dict, _alerts_query, acknowledge_alert, at_risk_rows
+from callcentre.core.extensions import db
+from callcentre.http.errors import ApiError
+from callcentre.models import Call, Department, Disposition, ExtensionRequest, Role, SlaAlert, Ticket, User
+from callcentre.web.forms import AckForm
+from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager
 
 bp = Blueprint("web_supervisor", __name__, url_prefix="/supervisor")
 html_errors(bp)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.models import ApiToken, Contact, IdempotencyKey, Ticket, User
 from callcentre.models.types import utcnow
 from tests.api.test_intake_statements import statements

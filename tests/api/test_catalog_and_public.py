@@ -64,7 +64,7 @@ def test_public_lookup_rejects_mistyped_codes_and_unknown_ones(api_as) -> None:
     resp = api_as(None).get(f"/api/v1/public/tickets/{typo}")
     assert resp.status_code == 422
     assert "receipt_code" in resp.json["errors"]["path"]
-    from callcentre.receipt import new_receipt_code
+    from callcentre.formats.receipt import new_receipt_code
 
     assert api_as(None).get(f"/api/v1/public/tickets/{new_receipt_code()}").status_code == 404
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.services.intake_sql import pg_intake_statement
 from tests.conftest import ticket_payload
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callcentre.auth import roles_required
+from callcentre.http.auth import roles_required
 
 
 def test_healthz_and_readyz(client) -> None:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
+from callcentre.formats.receipt import normalize
 from callcentre.models import Contact, Ticket, TicketEvent
-from callcentre.receipt import normalize
 from tests.conftest import ticket_payload
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.models import SlaClock, Ticket, TicketEvent
 from tests.conftest import ticket_payload
 

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.models import CatalogStamp, Category, Department, SlaClock, Ticket, TicketEvent
 from tests.conftest import ticket_payload
 
@@ -119,8 +119,8 @@ def test_hand_edits_without_a_new_stamp_show_after_the_cache_lifetime(app, make_
 
 @KEYED
 def test_a_taken_receipt_code_gets_another(app, api_as, count, monkeypatch, keyed) -> None:
+    from callcentre.formats.receipt import new_receipt_code
     from callcentre.models import IdempotencyKey
-    from callcentre.receipt import new_receipt_code
     from callcentre.services import tickets
 
     api = api_as("operator")

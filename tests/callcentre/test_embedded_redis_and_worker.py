@@ -7,9 +7,9 @@ from pathlib import Path
 
 import redis
 
-from callcentre.embedded_redis import ensure_embedded_redis, stop_embedded_redis
-from callcentre.jobs import make_worker
-from callcentre.redis_client import get_queue
+from callcentre.core.embedded_redis import ensure_embedded_redis, stop_embedded_redis
+from callcentre.core.jobs import make_worker
+from callcentre.core.redis_client import get_queue
 
 
 def test_embedded_redis_starts_once_and_is_shared(tmp_path_factory) -> None:
@@ -40,7 +40,7 @@ def count_tickets_job() -> int:
     """Runs inside the worker: needs the app context to reach the database."""
     import sqlalchemy as sa
 
-    from callcentre.extensions import db
+    from callcentre.core.extensions import db
     from callcentre.models import Category
 
     return db.session.scalar(sa.select(sa.func.count()).select_from(Category))

@@ -1,7 +1,7 @@
 import pytest
 
-from callcentre.phone import InvalidPhone, to_e164
-from callcentre.textnorm import search_key, strip_diacritics
+from callcentre.formats.phone import InvalidPhone, to_e164
+from callcentre.formats.textnorm import search_key, strip_diacritics
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from callcentre.receipt import ALPHABET, CODE_LENGTH, InvalidReceiptCode, display, new_receipt_code, normalize
+from callcentre.formats.receipt import ALPHABET, CODE_LENGTH, InvalidReceiptCode, display, new_receipt_code, normalize
 
 
 def test_new_codes_are_valid_random_and_unique() -> None:

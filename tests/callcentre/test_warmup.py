@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from callcentre import geo
+from callcentre.formats import geo
 from callcentre.services.intake_sql import pg_intake_statement
 from tests.conftest import free_port, ticket_payload
 
@@ -53,7 +53,7 @@ def test_preloading_master_warms_the_app_and_freezes_the_heap(session_app, monke
 
 
 def test_forked_worker_gets_its_own_clients(session_app, monkeypatch) -> None:
-    from callcentre.redis_client import get_redis
+    from callcentre.core.redis_client import get_redis
 
     conf = hooks(monkeypatch, preload=True)
     with session_app.app_context():

@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
-from callcentre.jobs import make_worker
+from callcentre.core.jobs import make_worker
 from callcentre.messaging.outbox import dispatch_all
 
 ACCOUNT_SID = "AC" + "1" * 32

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from flask import Flask
 from rq.job import Job
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
+from callcentre.core.redis_client import get_queue
 from callcentre.messaging.outbox import dispatch, dispatch_all
 from callcentre.models import NotificationOutbox, OutboundMessage, TicketEvent
-from callcentre.redis_client import get_queue
 from tests.conftest import free_port, ticket_payload
 from tests.sla.live_worker import LiveWorker, wait_for
 

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
+from callcentre.core.redis_client import get_queue
 from callcentre.messaging import seed_message_templates
 from callcentre.messaging.outbound import notify_event, quiet_until
 from callcentre.models import Contact, MessageTemplate, OutboundMessage, TicketEvent
-from callcentre.redis_client import get_queue
 from integrations.sms import count_segments
 from tests.conftest import Api, free_port, ticket_payload
 
@@ -235,7 +235,7 @@ def test_created_event_row_links_the_event(tel_app, tokens, run_jobs) -> None:
 
 def test_redis_lost_before_dispatch_loses_nothing(tel_app, tokens, fake_twilio, run_jobs) -> None:
     """The notification waits in the database (the outbox), not in Redis."""
-    from callcentre.redis_client import get_redis
+    from callcentre.core.redis_client import get_redis
 
     _new_ticket(tel_app, tokens)
     get_redis(tel_app).flushdb()
@@ -244,9 +244,9 @@ def test_redis_lost_before_dispatch_loses_nothing(tel_app, tokens, fake_twilio, 
 
 
 def test_jobs_lost_with_redis_are_repaired_from_the_database(tel_app, tokens, fake_twilio, run_jobs) -> None:
+    from callcentre.core.redis_client import get_redis
     from callcentre.messaging.outbox import dispatch_all
     from callcentre.messaging.repair import repair
-    from callcentre.redis_client import get_redis
 
     _new_ticket(tel_app, tokens)
     with tel_app.app_context():

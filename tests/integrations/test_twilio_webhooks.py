@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.models import Call, Contact, OutboundMessage, Ticket, WebhookReceipt, WorkCalendar
 from tests.conftest import Api, ticket_payload
 
@@ -249,8 +249,8 @@ def test_undelivered_report_records_the_error(tel_app, tokens, fake_twilio, run_
 
 
 def test_lookup_parsing() -> None:
+    from callcentre.formats.receipt import new_receipt_code
     from callcentre.messaging.inbound import receipt_code_in
-    from callcentre.receipt import new_receipt_code
 
     code = new_receipt_code()
     assert receipt_code_in(f"TRA {code}") == (code, True)

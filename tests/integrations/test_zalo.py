@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.models import Contact, OutboundMessage, Ticket, TicketEvent
 from integrations.zalo import webhook_signature
 from tests.conftest import Api, ticket_payload

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 
 BASE = "/open311/v2"
 # The smallest valid PNG (1x1): real magic bytes, not just a name.

@@ -6,7 +6,7 @@ import io
 
 import sqlalchemy as sa
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.models import Ticket, TicketMedia
 from tests.open311.conftest import BASE, PNG, form, new_key
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.models import ApiClient, Contact, IdempotencyKey, Ticket, TicketEvent
 from tests.open311.conftest import BASE, new_key, xml
 
@@ -259,7 +259,7 @@ def test_token_resolves_to_the_service_request_id(client, post) -> None:
 
 def test_the_commit_announces_the_new_ticket_like_every_channel(app, post) -> None:
     """In-process subscribers of ticket_events_committed hear of the new ticket like every channel."""
-    from callcentre.after_commit import ticket_events_committed
+    from callcentre.core.after_commit import ticket_events_committed
 
     seen = []
 

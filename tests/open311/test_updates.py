@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.models import Ticket
 from tests.open311.conftest import BASE, xml
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from callcentre.extensions import db
-from callcentre.jobs import make_worker
+from callcentre.core.extensions import db
+from callcentre.core.jobs import make_worker
 from callcentre.models import Notification, SlaAlert, SlaClock, Ticket, TicketEvent
 from callcentre.sla.sweep import process_due, sweep
 from tests.conftest import ticket_payload
@@ -166,7 +166,7 @@ def test_adding_a_day_off_recomputes_open_deadlines(app, api_as) -> None:
 
 
 def test_sweep_repairs_lost_timers(app, api_as) -> None:
-    from callcentre.redis_client import get_redis
+    from callcentre.core.redis_client import get_redis
     from callcentre.sla import timers
 
     put_policy(api_as("admin"), accept_within="PT10M", resolve_within="PT20M", calendar="24x7")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.models import SlaClock
 from callcentre.sla import timers
 from callcentre.sla.sweep import sweep

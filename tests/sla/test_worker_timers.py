@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from flask import Flask
 from rq.job import Job
 
-from callcentre.embedded_redis import ensure_embedded_redis, stop_embedded_redis
-from callcentre.extensions import db
+from callcentre.core.embedded_redis import ensure_embedded_redis, stop_embedded_redis
+from callcentre.core.extensions import db
+from callcentre.core.redis_client import get_queue
 from callcentre.models import Notification, SlaAlert, SlaClock, Ticket, User
-from callcentre.redis_client import get_queue
 from callcentre.sla import timers
 from tests.conftest import Api, ticket_payload
 

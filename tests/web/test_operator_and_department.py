@@ -6,7 +6,7 @@ import time
 
 import sqlalchemy as sa
 
-from callcentre.extensions import db
+from callcentre.core.extensions import db
 from callcentre.models import Call, Ticket
 from tests.conftest import ticket_payload
 from tests.web.conftest import login, shoot

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from .extensions import db, limiter
-from .redis_client import get_redis
+from callcentre.core.extensions import db, limiter
+from callcentre.core.redis_client import get_redis
 
 bp = Blueprint("health", __name__)
 

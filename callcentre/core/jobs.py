@@ -11,7 +11,7 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from .extensions import db
+from callcentre.core.extensions import db
 
 
 class AppContextWorker(SimpleWorker):
@@ -28,7 +28,7 @@ class AppContextWorker(SimpleWorker):
 
 
 def make_worker(app: Flask, queue_names: list[str], name: str | None = None) -> AppContextWorker:
-    from .redis_client import get_redis
+    from callcentre.core.redis_client import get_redis
 
     conn = get_redis(app)
     worker = AppContextWorker([Queue(q, connection=conn) for q in queue_names], connection=conn, name=name)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from .api.public import find_public_ticket
-from .errors import ApiError
-from .extensions import limiter
-from .schemas.ticket import PublicTicketOut
-from .web.forms import LookupForm
-from .web.helpers import html_errors
+from callcentre.api.public import find_public_ticket
+from callcentre.core.extensions import limiter
+from callcentre.http.errors import ApiError
+from callcentre.schemas.ticket import PublicTicketOut
+from callcentre.web.forms import LookupForm
+from callcentre.web.helpers import html_errors
 
 bp = Blueprint("public_pages", __name__)
 html_errors(bp)

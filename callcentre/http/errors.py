@@ -8,7 +8,7 @@ from flask import Flask, jsonify, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from callcentre.core.extensions import db
 
 
 class ApiError(Exception):
@@ -40,7 +40,7 @@ def _caller_confirmed(status: int) -> ApiError | None:
     yet: before it is told why its input was refused, check it. The 401/403 to answer instead, if any."""
     if status in (401, 403):
         return None
-    from .auth import confirm_cached_caller  # auth imports this module
+    from callcentre.http.auth import confirm_cached_caller  # auth imports this module
 
     try:
         confirm_cached_caller()

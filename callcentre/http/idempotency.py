@@ -28,9 +28,9 @@ from flask_login import current_user
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from .errors import ApiError
-from .extensions import db
-from .models import IdempotencyKey, utcnow
+from callcentre.core.extensions import db
+from callcentre.http.errors import ApiError
+from callcentre.models import IdempotencyKey, utcnow
 
 HEADER = "Idempotency-Key"
 # Turns a stored body and status into a response (JSON here; Open311 also renders XML).

@@ -55,7 +55,7 @@ def announce_event(session: Session, committed: CommittedEvent) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _collect_ticket_events(session: Session, _flush_context) -> None:
-    from .models import TicketEvent
+    from callcentre.models import TicketEvent
 
     # Capture plain values now: after commit the objects are expired and the
     # session may not emit SQL to reload them.

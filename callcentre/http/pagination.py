@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from ..extensions import db
+from callcentre.core.extensions import db
 
 
 def paginate(stmt: Select, page: int, per_page: int) -> tuple[list[Any], int]:

@@ -11,11 +11,11 @@ from flask import Flask, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from . import principals
-from .errors import ApiError
-from .extensions import csrf, db, login_manager
-from .models import ApiToken, Role, User, hash_token
-from .principals import TokenPrincipal
+from callcentre import principals
+from callcentre.core.extensions import csrf, db, login_manager
+from callcentre.http.errors import ApiError
+from callcentre.models import ApiToken, Role, User, hash_token
+from callcentre.principals import TokenPrincipal
 
 F = TypeVar("F", bound=Callable[..., Any])
 

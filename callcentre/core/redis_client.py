@@ -8,7 +8,7 @@ import redis
 from flask import Flask, current_app
 from rq import Queue
 
-from .embedded_redis import ensure_embedded_redis
+from callcentre.core.embedded_redis import ensure_embedded_redis
 
 
 def resolve_redis_url(app: Flask) -> str:

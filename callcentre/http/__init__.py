@@ -1,0 +1,1 @@
+"""What every HTTP endpoint shares: who is calling (auth), errors, Idempotency-Key, pagination."""
