@@ -56,9 +56,6 @@ class Config:
     SLA_SWEEP_INTERVAL: int = _env_int("SLA_SWEEP_INTERVAL", 60)  # seconds between repair sweeps
     # Seconds between the worker's looks at the notification outbox (messaging/outbox.py).
     NOTIFY_DISPATCH_INTERVAL: float = float(_env("NOTIFY_DISPATCH_INTERVAL", "1") or 1)
-    # Routing catalogue snapshot (callcentre/catalog.py): refreshed at once on any change through
-    # the app, and after this many seconds in any case (for edits made in SQL by hand).
-    CATALOG_CACHE_SECONDS: int = _env_int("CATALOG_CACHE_SECONDS", 300)
     SLA_TIMER_HORIZON: int = _env_int("SLA_TIMER_HORIZON", 3600)  # sweep re-creates timers this far ahead
     REOPEN_WINDOW_DAYS: int = _env_int("REOPEN_WINDOW_DAYS", 7)  # citizen may dispute an answer this long
     AUTO_CLOSE_AFTER_DAYS: int = _env_int("AUTO_CLOSE_AFTER_DAYS", 7)  # resolved -> closed if no dispute

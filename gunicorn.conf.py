@@ -21,45 +21,8 @@ max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-# Load the app once in the master and fork workers from it: a worker (re)started by max_requests
-# is ready in milliseconds instead of re-importing everything (1-2 s of CPU that stalled the other
-# worker's requests). Safe because create_app connects to nothing. A code deploy needs a restart
-# of the master (HUP reloads the configuration, not preloaded code). GUNICORN_PRELOAD=0 turns it off.
-preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
-
-
-def _warm_and_freeze(app, log):
-    """The app's one-time costs (callcentre/warmup.py), then freeze the long-lived heap: full
-    collections stop walking it (they paused workers ~90 ms), and forked pages stay shared."""
-    import gc
-
-    warm_up = getattr(app, "extensions", {}).get("warm_up")
-    if warm_up is not None:
-        try:
-            warm_up()
-        except Exception:  # noqa: BLE001 - a failed warm-up must never keep a worker from serving
-            log.exception("warm-up failed; serving cold")
-    gc.collect()
-    gc.freeze()
-
-
-def when_ready(server):
-    # The master, after preloading the app and before the first fork.
-    if preload_app:
-        _warm_and_freeze(server.app.wsgi(), server.log)
-
-
-def post_fork(server, worker):
-    # Connection pools and clients are per process: nothing may be shared with the master.
-    if preload_app:
-        after_fork = getattr(server.app.wsgi(), "extensions", {}).get("after_fork")
-        if after_fork is not None:
-            after_fork()
-
-
-def post_worker_init(worker):
-    if not preload_app:
-        _warm_and_freeze(worker.wsgi, worker.log)
+# Each worker imports the app itself (no preload): create_app connects to nothing, and each
+# process then owns its own database pool and Redis client. Deploy new code by restarting.
 
 
 def child_exit(server, worker):

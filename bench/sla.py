@@ -63,7 +63,6 @@ REDIS_URL = f"redis://{HOST}:6379/10"  # the bench's own Redis db: flushed befor
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BUDGET_S = 30 * 86400  # clocks run on the 24x7 calendar with a 30-day budget; the warning is already sent
 POLL_S = 0.05  # how often the bench looks for new breach rows
-OPEN_STATUSES = ("received", "assigned", "in_progress", "awaiting_citizen")
 
 # Targets from the issue.
 P99_TARGET_S = 2.0
@@ -432,11 +431,13 @@ def phase_timed_deadlines(loader: Loader, poller: Poller, app: Any, conn: redis.
 
 def cron_scan(conn: psycopg.Connection, now: datetime) -> dict[str, Any]:
     """What a cron-based helpdesk does each minute: read every open ticket's deadlines, compare in Python."""
+    from workflows.states import OPEN_VALUES
+
     t0 = time.perf_counter()
     rows = conn.execute(
         "SELECT c.id, c.due_at, c.warn_at, c.warned, c.breached FROM sla_clocks c"
         " JOIN tickets t ON t.id = c.ticket_id WHERE t.status = ANY(%s) AND c.stopped_at IS NULL",
-        (list(OPEN_STATUSES),)).fetchall()
+        (list(OPEN_VALUES),)).fetchall()
     due = sum(1 for _id, due_at, warn_at, warned, breached in rows
               if due_at is not None and ((not breached and due_at <= now) or (not warned and warn_at <= now)))
     elapsed = time.perf_counter() - t0

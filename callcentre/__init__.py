@@ -19,16 +19,14 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     app.json.ensure_ascii = False  # UTF-8 end to end: "Môi trường", not "M\u00f4i"
     app.json.sort_keys = False
-    from callcentre.sessions import SignerCachingSessionInterface
-
-    app.session_interface = SignerCachingSessionInterface()
     _prepare_redis_url(app)
 
-    from callcentre import catalog, models  # noqa: F401  (mappers and session hooks)
-    from callcentre.core import after_commit  # noqa: F401
+    from callcentre import models  # noqa: F401  (registers every mapped class)
+    from callcentre.core import after_commit
     from callcentre.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    after_commit.init_app(app)  # the only session hooks: run work (SLA timers) after a commit
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -57,10 +55,6 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     register_open311(app)
     register_messaging(app)  # citizen SMS/Zalo jobs and telephony webhooks
     register_web(app)  # the server-rendered UI
-    from callcentre.warmup import after_fork, warm_up
-
-    app.extensions["warm_up"] = lambda: warm_up(app)  # gunicorn.conf.py calls these
-    app.extensions["after_fork"] = lambda: after_fork(app)
     return app
 
 

@@ -10,20 +10,13 @@ built per request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from transitions import Machine
 
+from workflows.roles import DEPARTMENT_ROLES, INTAKE, MANAGERS, Role
 from workflows.states import Status
-
-OPERATOR = "operator"
-OFFICER = "department_officer"
-HEAD = "department_head"
-SUPERVISOR = "supervisor"
-ADMIN = "admin"
-DEPARTMENT = frozenset({OFFICER, HEAD})
 
 
 @dataclass(frozen=True)
@@ -31,45 +24,48 @@ class TriggerSpec:
     name: str
     sources: tuple[Status, ...]
     dest: Status | None  # None: the status does not change (an internal transition)
-    roles: frozenset[str]
+    roles: frozenset[Role]
     required: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
     label_vi: str = ""
     label_en: str = ""
 
+    def label(self, language: str = "vi") -> str:
+        return self.label_en if language == "en" else self.label_vi
+
 
 S = Status
 WORKING = (S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_CITIZEN)
 TRIGGERS: tuple[TriggerSpec, ...] = (
-    TriggerSpec("assign", (S.RECEIVED,), S.ASSIGNED, frozenset({OPERATOR, SUPERVISOR}),
+    TriggerSpec("assign", (S.RECEIVED,), S.ASSIGNED, INTAKE,
                 label_vi="Chuyển xử lý", label_en="Assign"),
-    TriggerSpec("reassign", WORKING, S.ASSIGNED, frozenset({OPERATOR, SUPERVISOR}), ("department",),
+    TriggerSpec("reassign", WORKING, S.ASSIGNED, INTAKE, ("department",),
                 label_vi="Chuyển đơn vị khác", label_en="Reassign"),
-    TriggerSpec("accept", (S.ASSIGNED,), S.IN_PROGRESS, DEPARTMENT,
+    TriggerSpec("accept", (S.ASSIGNED,), S.IN_PROGRESS, DEPARTMENT_ROLES,
                 label_vi="Tiếp nhận xử lý", label_en="Accept"),
-    TriggerSpec("return", (S.ASSIGNED, S.IN_PROGRESS), S.RECEIVED, DEPARTMENT, ("reason",),
+    TriggerSpec("return", (S.ASSIGNED, S.IN_PROGRESS), S.RECEIVED, DEPARTMENT_ROLES, ("reason",),
                 label_vi="Trả lại (không thuộc thẩm quyền)", label_en="Return as not ours"),
-    TriggerSpec("request_info", (S.IN_PROGRESS,), S.AWAITING_CITIZEN, DEPARTMENT, ("note",),
+    TriggerSpec("request_info", (S.IN_PROGRESS,), S.AWAITING_CITIZEN, DEPARTMENT_ROLES, ("note",),
                 label_vi="Yêu cầu bổ sung thông tin", label_en="Request information"),
-    TriggerSpec("info_received", (S.AWAITING_CITIZEN,), S.IN_PROGRESS, DEPARTMENT | {OPERATOR},
+    TriggerSpec("info_received", (S.AWAITING_CITIZEN,), S.IN_PROGRESS, DEPARTMENT_ROLES | {Role.OPERATOR},
                 label_vi="Đã nhận thông tin bổ sung", label_en="Information received"),
-    TriggerSpec("request_extension", (S.IN_PROGRESS, S.AWAITING_CITIZEN), None, frozenset({HEAD}),
+    TriggerSpec("request_extension", (S.IN_PROGRESS, S.AWAITING_CITIZEN), None, frozenset({Role.DEPARTMENT_HEAD}),
                 ("deadline", "reason"), ("no_pending_extension",),
                 label_vi="Xin gia hạn", label_en="Request extension"),
-    TriggerSpec("approve_extension", WORKING, None, frozenset({SUPERVISOR}), (), ("has_pending_extension",),
+    TriggerSpec("approve_extension", WORKING, None, frozenset({Role.SUPERVISOR}), (), ("has_pending_extension",),
                 label_vi="Duyệt gia hạn", label_en="Approve extension"),
-    TriggerSpec("deny_extension", WORKING, None, frozenset({SUPERVISOR}), ("reason",), ("has_pending_extension",),
+    TriggerSpec("deny_extension", WORKING, None, frozenset({Role.SUPERVISOR}), ("reason",), ("has_pending_extension",),
                 label_vi="Từ chối gia hạn", label_en="Deny extension"),
-    TriggerSpec("resolve", (S.IN_PROGRESS,), S.RESOLVED, DEPARTMENT, ("answer",),
+    TriggerSpec("resolve", (S.IN_PROGRESS,), S.RESOLVED, DEPARTMENT_ROLES, ("answer",),
                 label_vi="Trả lời công dân", label_en="Resolve"),
-    TriggerSpec("reopen", (S.RESOLVED, S.CLOSED), S.IN_PROGRESS, frozenset({OPERATOR, SUPERVISOR}), ("reason",),
+    TriggerSpec("reopen", (S.RESOLVED, S.CLOSED), S.IN_PROGRESS, INTAKE, ("reason",),
                 ("may_reopen",), label_vi="Mở lại", label_en="Reopen"),
-    TriggerSpec("close", (S.RESOLVED,), S.CLOSED, frozenset({OPERATOR, SUPERVISOR}),
+    TriggerSpec("close", (S.RESOLVED,), S.CLOSED, INTAKE,
                 label_vi="Đóng", label_en="Close"),
-    TriggerSpec("reject", (S.RECEIVED, S.ASSIGNED), S.REJECTED, frozenset({OPERATOR, SUPERVISOR}), ("reason",),
+    TriggerSpec("reject", (S.RECEIVED, S.ASSIGNED), S.REJECTED, INTAKE, ("reason",),
                 label_vi="Không tiếp nhận", label_en="Reject"),
     TriggerSpec("merge", (S.RECEIVED, S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_CITIZEN), S.DUPLICATE,
-                frozenset({OPERATOR, SUPERVISOR}), ("duplicate_of",),
+                INTAKE, ("duplicate_of",),
                 label_vi="Gộp (trùng)", label_en="Merge as duplicate"),
 )
 BY_NAME: dict[str, TriggerSpec] = {t.name: t for t in TRIGGERS}
@@ -102,7 +98,7 @@ class TicketFacts:
         return self.pending_extension
 
     def may_reopen(self, _event=None) -> bool:
-        if self.role in (SUPERVISOR, ADMIN):
+        if self.role in MANAGERS:
             return True
         if self.resolved_at is not None and self.now - self.resolved_at <= self.reopen_window:
             return True
@@ -139,11 +135,11 @@ def role_allows(spec: TriggerSpec, facts: TicketFacts) -> str | None:
     """None if the actor may fire ``spec``; else the reason."""
     if facts.role == "system":
         return None if spec.name in SYSTEM_TRIGGERS else "the system may not fire this"
-    if facts.role == ADMIN:
+    if facts.role == Role.ADMIN:
         return None
     if facts.role not in spec.roles:
         return f"role '{facts.role}' may not '{spec.name}'"
-    if facts.role in DEPARTMENT and not facts.own_department:
+    if facts.role in DEPARTMENT_ROLES and not facts.own_department:
         return "this ticket belongs to another department"
     return None
 
@@ -167,14 +163,3 @@ def check(trigger: str, facts: TicketFacts) -> TriggerSpec:
         raise WorkflowError(409, facts.refusal or f"'{trigger}' is not possible now")
     return spec
 
-
-def available(facts_for: Iterable[str], make_facts) -> list[TriggerSpec]:
-    """The triggers this actor could fire now (``make_facts()`` gives fresh facts per try)."""
-    out = []
-    for name in facts_for:
-        try:
-            check(name, make_facts())
-        except WorkflowError:
-            continue
-        out.append(BY_NAME[name])
-    return out

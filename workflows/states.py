@@ -32,6 +32,10 @@ OPEN: frozenset[Status] = frozenset(
     {Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS, Status.AWAITING_CITIZEN}
 )
 FINAL: frozenset[Status] = frozenset({Status.CLOSED, Status.REJECTED, Status.DUPLICATE})
+# The same as plain strings in workflow order, for SQL ``IN`` lists and query parameters.
+OPEN_VALUES: tuple[str, ...] = tuple(s.value for s in Status if s in OPEN)
+# Answered or final: what Open311 (and a citizen) calls "closed".
+NOT_OPEN_VALUES: tuple[str, ...] = tuple(s.value for s in Status if s not in OPEN)
 
 
 def label(status: str, language: str = "vi") -> str:

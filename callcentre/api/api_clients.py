@@ -5,36 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from callcentre.core.extensions import db
 from callcentre.http.auth import roles_required
 from callcentre.http.errors import ApiError, field_error
-from callcentre.models import ApiClient, Role, utcnow
-from callcentre.open311.cli import NAME, create_client
-from callcentre.schemas.common import UTCDateTime
+from callcentre.models import ApiClient, utcnow
+from callcentre.open311.cli import create_client
+from callcentre.schemas.api_client import ApiClientCreated, ApiClientIn, ApiClientOut
+from workflows.roles import Role
 
 blp = Blueprint("api_clients", __name__, url_prefix="/api/v1/api-clients",
                 description="Open311 client applications and their API keys (admin)")
-
-
-class ApiClientIn(Schema):
-    name = fields.String(required=True, validate=validate.Regexp(
-        NAME, error="1-32 lower-case letters, digits, '.', '_' or '-'"))
-
-
-class ApiClientOut(Schema):
-    name = fields.String()
-    prefix = fields.String(metadata={"description": "the key's first characters, to recognise it"})
-    active = fields.Boolean()
-    created_at = UTCDateTime()
-    revoked_at = UTCDateTime(allow_none=True)
-    last_used_at = UTCDateTime(allow_none=True)
-
-
-class ApiClientCreated(ApiClientOut):
-    api_key = fields.String(metadata={"description": "shown once; only its hash is stored"})
 
 
 @blp.route("", methods=["GET"])

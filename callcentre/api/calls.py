@@ -10,17 +10,16 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from callcentre.core.extensions import db
 from callcentre.formats.phone import InvalidPhone, to_e164
-from callcentre.http.auth import INTAKE, authenticated_user, roles_required
+from callcentre.http.auth import authenticated_user, roles_required
 from callcentre.http.errors import ApiError
 from callcentre.http.idempotency import check_replay, commit_response
 from callcentre.http.pagination import envelope, paginate
 from callcentre.models import Call, User
-from callcentre.schemas.call import CallCreate, CallOut, CallQuery, CallUpdate
-from callcentre.schemas.common import page_envelope
+from callcentre.schemas.call import CallCreate, CallOut, CallPage, CallQuery, CallUpdate
 from callcentre.services.calls import log_call, update_call
+from workflows.roles import INTAKE
 
 blp = Blueprint("calls", __name__, url_prefix="/api/v1/calls", description="Hotline calls")
-CallPage = page_envelope(CallOut, "CallPage")
 CALL_READERS = INTAKE
 
 

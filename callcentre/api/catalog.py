@@ -5,39 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from callcentre.core.extensions import db
 from callcentre.formats.textnorm import search_key
-from callcentre.http.auth import STAFF, roles_required
+from callcentre.http.auth import roles_required
 from callcentre.http.pagination import envelope, paginate
 from callcentre.models import Category, Department
-from callcentre.schemas.common import DepartmentRef, PageQuery, page_envelope
+from callcentre.schemas.catalog import CatalogQuery, CategoryPage, DepartmentPage
+from workflows.roles import STAFF
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Categories and departments")
-
-
-class CategoryOut(Schema):
-    code = fields.String()
-    name_vi = fields.String()
-    name_en = fields.String()
-    department = fields.Nested(DepartmentRef, attribute="default_department")
-
-
-class DepartmentOut(DepartmentRef):
-    level = fields.String()
-    commune_code = fields.String(allow_none=True)
-
-
-class CatalogQuery(PageQuery):
-    q = fields.String(metadata={"description": "search, with or without diacritics"})
 
 
 @blp.route("/categories", methods=["GET"])
 @roles_required(*STAFF)
 @blp.arguments(CatalogQuery, location="query")
-@blp.response(200, page_envelope(CategoryOut, "CategoryPage"))
+@blp.response(200, CategoryPage)
 def categories(query: dict[str, Any]):
     """Active categories; ``q=moi truong`` finds "Môi trường"."""
     stmt = select(Category).where(Category.active.is_(True)).order_by(Category.name_vi)
@@ -50,7 +34,7 @@ def categories(query: dict[str, Any]):
 @blp.route("/departments", methods=["GET"])
 @roles_required(*STAFF)
 @blp.arguments(CatalogQuery, location="query")
-@blp.response(200, page_envelope(DepartmentOut, "DepartmentPage"))
+@blp.response(200, DepartmentPage)
 def departments(query: dict[str, Any]):
     """Active departments."""
     # A province has a few hundred departments at most: filter in Python, then page.

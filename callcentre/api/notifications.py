@@ -5,39 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from callcentre.core.extensions import db
-from callcentre.http.auth import STAFF, authenticated_user, roles_required
+from callcentre.http.auth import authenticated_user, roles_required
 from callcentre.http.errors import ApiError
 from callcentre.http.idempotency import commit_response
 from callcentre.http.pagination import envelope, paginate
 from callcentre.models import Notification
 from callcentre.models.types import utcnow
-from callcentre.schemas.common import PageQuery, UTCDateTime, page_envelope
+from callcentre.schemas.notification import NotificationOut, NotificationPage, NotificationQuery
+from workflows.roles import STAFF
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", description="In-app notices")
-
-
-class NotificationOut(Schema):
-    id = fields.Integer()
-    ticket_id = fields.Integer(allow_none=True)
-    kind = fields.String()
-    message_vi = fields.String()
-    message_en = fields.String()
-    created_at = UTCDateTime()
-    read_at = UTCDateTime(allow_none=True)
-
-
-class NotificationQuery(PageQuery):
-    unread = fields.Boolean()
 
 
 @blp.route("", methods=["GET"])
 @roles_required(*STAFF)
 @blp.arguments(NotificationQuery, location="query")
-@blp.response(200, page_envelope(NotificationOut, "NotificationPage"))
+@blp.response(200, NotificationPage)
 def mine(query: dict[str, Any]):
     """My notices, newest first."""
     user = authenticated_user()

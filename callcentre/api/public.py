@@ -10,34 +10,16 @@ import io
 import segno
 from flask import current_app, send_file
 from flask_smorest import Blueprint
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
-from callcentre.core.extensions import db, limiter
-from callcentre.formats.receipt import InvalidReceiptCode, normalize
-from callcentre.http.errors import ApiError
-from callcentre.models import Ticket
+from callcentre.core.extensions import limiter
 from callcentre.schemas.ticket import PublicTicketOut
+from callcentre.services.queries import find_public_ticket
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public", description="Public lookup (no login)")
 
 
 def _public_limit() -> str:
     return current_app.config["RATELIMIT_PUBLIC"]
-
-
-def find_public_ticket(code: str) -> Ticket:
-    try:
-        canonical = normalize(code)
-    except InvalidReceiptCode as exc:
-        raise ApiError(422, "invalid receipt code", {"path": {"receipt_code": [str(exc)]}}) from exc
-    ticket = db.session.scalar(
-        select(Ticket).where(Ticket.receipt_code == canonical)
-        .options(joinedload(Ticket.category), joinedload(Ticket.department), selectinload(Ticket.events))
-    )
-    if ticket is None:
-        raise ApiError(404, "no ticket has this receipt code")
-    return ticket
 
 
 def lookup_url(code: str) -> str:

@@ -6,44 +6,19 @@ from typing import Any
 
 from flask import request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 from sqlalchemy.orm.exc import StaleDataError
 
-from callcentre.api.tickets import load_visible_ticket
 from callcentre.core.extensions import db
-from callcentre.http.auth import STAFF, authenticated_user, roles_required
+from callcentre.http.auth import authenticated_user, roles_required
 from callcentre.http.errors import ApiError
 from callcentre.http.idempotency import check_replay, commit_response
-from callcentre.schemas.ticket import TicketDetailOut
+from callcentre.schemas.transition import TransitionIn, TransitionResult, TriggerOut
+from callcentre.services.queries import load_visible_ticket
 from callcentre.services.workflow import allowed_triggers, fire, lock_ticket
 from workflows.definition import WorkflowError
+from workflows.roles import STAFF
 
 blp = Blueprint("transitions", __name__, url_prefix="/api/v1/tickets", description="Ticket workflow")
-
-
-class TransitionIn(Schema):
-    trigger = fields.String(required=True)
-    note = fields.String(allow_none=True)
-    department = fields.String(allow_none=True, metadata={"description": "assign / reassign: department code"})
-    answer = fields.String(allow_none=True, metadata={"description": "resolve: the public answer"})
-    reason = fields.String(allow_none=True, metadata={"description": "reject, return, reopen, deny_extension"})
-    deadline = fields.String(allow_none=True, metadata={"description": "request_extension: ISO 8601 with timezone"})
-    duplicate_of = fields.Integer(allow_none=True, metadata={"description": "merge: id of the surviving ticket"})
-    version = fields.Integer(allow_none=True, metadata={"description": "the version you saw; 409 if it changed"})
-
-
-class TriggerOut(Schema):
-    trigger = fields.String(attribute="name")
-    label_vi = fields.String()
-    label_en = fields.String()
-    requires = fields.List(fields.String(), attribute="required")
-    to_status = fields.Function(lambda s: s.dest.value if s.dest else None)
-
-
-class TransitionResult(Schema):
-    ticket = fields.Nested(TicketDetailOut)
-    event_id = fields.Integer()
-    allowed = fields.List(fields.Nested(TriggerOut))
 
 
 @blp.route("/<int:ticket_id>/transitions", methods=["GET"])

@@ -9,7 +9,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from callcentre.core.extensions import db
-from callcentre.models import DEPARTMENT_ROLES, ApiToken, Department, Role, User
+from callcentre.models import ApiToken, Department, User
+from workflows.roles import DEPARTMENT_ROLES, Role
 
 
 @click.group()

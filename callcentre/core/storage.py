@@ -115,3 +115,9 @@ def get_storage(app: Flask | None = None) -> Storage:
         storage = LocalStorage(root, app.config["PUBLIC_BASE_URL"])
         app.extensions["media_storage"] = storage
     return storage
+
+
+def media_url(media: object) -> str:
+    """Where a ticket's photo is served: a client's own URL, else our stored copy."""
+    url = getattr(media, "url", None)
+    return url or get_storage().url_for(getattr(media, "storage_key", None) or "")

@@ -7,15 +7,14 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from callcentre import principals
 from callcentre.core.extensions import csrf, db, login_manager
 from callcentre.http.errors import ApiError
-from callcentre.models import ApiToken, Role, User, hash_token
-from callcentre.principals import TokenPrincipal
+from callcentre.models import ApiToken, User, hash_token
+from workflows.roles import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,20 +28,13 @@ def register_auth(app: Flask) -> None:
         return user if user and user.active else None
 
     @login_manager.request_loader
-    def load_user_from_bearer(req) -> User | TokenPrincipal | None:
+    def load_user_from_bearer(req) -> User | None:
         header = req.headers.get("Authorization", "")
         if not header.lower().startswith("bearer "):
             return None
-        token_hash = hash_token(header[7:].strip())
-        principal = principals.cached(token_hash)  # only where the write re-checks it
-        if principal is not None:
-            g.auth_via_token = True
-            return principal
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(header[7:].strip())))
         if row is None or row.revoked_at is not None or not row.user.active:
-            principals.forget(token_hash)
             return None
-        principals.remember(token_hash, row.user)
         g.auth_via_token = True
         return row.user
 
@@ -52,10 +44,7 @@ def register_auth(app: Flask) -> None:
 
 
 def authenticated_user() -> User:
-    """The caller, or 401. Session callers get CSRF checked on unsafe methods.
-
-    Typed ``User``; where ``principals.allow_unverified`` was called it may be a ``TokenPrincipal``.
-    """
+    """The caller, or 401. Session callers get CSRF checked on unsafe methods."""
     if not current_user.is_authenticated:
         raise ApiError(401, "authentication required (Authorization: Bearer <token>)")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("auth_via_token"):
@@ -70,10 +59,7 @@ def roles_required(*roles: Role | str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = authenticated_user()
-            if user.role not in allowed and principals.unverified() is not None:
-                user = reauthenticate(*allowed)  # a cached role may be out of date: never refuse on it
-            check_role(user, allowed)
+            check_role(authenticated_user(), allowed)
             return view(*args, **kwargs)
 
         wrapper._roles = allowed  # type: ignore[attr-defined]  # read by the route-audit test
@@ -85,27 +71,6 @@ def roles_required(*roles: Role | str) -> Callable[[F], F]:
 def check_role(user: User, allowed: set[str]) -> None:
     if user.role not in allowed:
         raise ApiError(403, f"role '{user.role}' may not do this")
-
-
-def reauthenticate(*roles: Role | str) -> User:
-    """After ``StalePrincipal``: look the request's token up in the database, then check the role."""
-    principals.drop_unverified()
-    g.pop("_login_user", None)  # Flask-Login's per-request cache of the caller
-    user = authenticated_user()
-    check_role(user, {str(r) for r in roles} | {Role.ADMIN.value})
-    return user
-
-
-def confirm_cached_caller() -> None:
-    """If this request runs as a cached principal, look its token up now (401/403 if it fails)."""
-    if principals.unverified() is None:
-        return
-    view = current_app.view_functions.get(request.endpoint or "")
-    reauthenticate(*getattr(view, "_roles", ()))
-
-
-STAFF: tuple[Role, ...] = tuple(Role)
-INTAKE: tuple[Role, ...] = (Role.OPERATOR, Role.SUPERVISOR)
 
 
 def visible_department_ids(user: User) -> Iterable[int] | None:

@@ -35,24 +35,9 @@ def _payload(status: int, message: str, errors: dict[str, Any] | None = None) ->
     return body
 
 
-def _caller_confirmed(status: int) -> ApiError | None:
-    """A request served from the principal cache (principals.py) has not had its token checked
-    yet: before it is told why its input was refused, check it. The 401/403 to answer instead, if any."""
-    if status in (401, 403):
-        return None
-    from callcentre.http.auth import confirm_cached_caller  # auth imports this module
-
-    try:
-        confirm_cached_caller()
-    except ApiError as denied:
-        return denied
-    return None
-
-
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
-        exc = _caller_confirmed(exc.status) or exc
         db.session.rollback()
         return jsonify(_payload(exc.status, exc.message, exc.errors)), exc.status
 
@@ -73,8 +58,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
-        if exc.code and 400 <= exc.code < 500 and (denied := _caller_confirmed(exc.code)) is not None:
-            return handle_api_error(denied)
         if exc.code and exc.code >= 500:
             db.session.rollback()
         data = getattr(exc, "data", None)  # flask-smorest / webargs validation details

@@ -9,18 +9,12 @@ Two ways in: ``check_replay`` looks the key up first (for writes that a retry
 could not repeat, e.g. a transition already made); ``remember_key`` skips that
 read for writes that can always be repeated (creating a ticket): a retry does
 the work again, meets the unique key at commit, rolls back and replays.
-
-On PostgreSQL the ticket API goes one step further: the record is an
-:class:`AnswerRecord` written by the ticket's own statement (see
-services/intake_sql.py), and a retry that meets the first answer raises
-:class:`Replayed` before anything is written.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, g, jsonify, make_response, request
@@ -76,30 +70,6 @@ def check_replay(body_hash: str | None = None, render: Renderer = _json) -> Resp
         return None
     row = _stored(pending)
     return None if row is None else _replay(_same_body(row, pending), render)
-
-
-@dataclass
-class AnswerRecord:
-    """The Idempotency-Key record that the ticket's statement writes with the ticket itself."""
-
-    scope: str
-    key: str
-    request_hash: str
-    template: Callable[[Any], str]  # the answer for a NewTicket: JSON text with intake_sql.ANSWER_SLOTS
-    status_code: int = 201
-
-    def replay_if_stored(self) -> None:
-        """Raise :class:`Replayed` if a request with this key was answered already (422 if its body differed)."""
-        pending = (self.scope, self.key, self.request_hash)
-        row = _stored(pending)
-        if row is not None:
-            raise Replayed(_replay(_same_body(row, pending)))
-
-
-class Replayed(Exception):  # noqa: N818 - a signal, not an error: the first answer, to send again
-    def __init__(self, response: Response) -> None:
-        super().__init__("replayed")
-        self.response = response
 
 
 def _stored(pending: tuple[str, str, str]) -> IdempotencyKey | None:

@@ -25,9 +25,10 @@ from sqlalchemy.exc import IntegrityError
 
 from callcentre.core.extensions import db
 from callcentre.core.redis_client import get_queue
-from callcentre.messaging.templates import NOTIFY_KINDS, render, shorten
+from callcentre.messaging.templates import render, shorten
 from callcentre.models import Contact, MessageStatus, OutboundMessage, Ticket, TicketEvent
 from callcentre.models.types import utcnow
+from callcentre.services.history import NOTIFY_KINDS
 from integrations.sms import OutgoingMessage, ProviderError, count_segments, create_provider
 from workflows.states import label
 

@@ -1,10 +1,8 @@
 """The notification outbox: from a committed event to its ``notify_event`` job, never lost.
 
 An event that may notify the citizen (``NOTIFY_KINDS``) gets a ``notification_outbox`` row in
-its own transaction: events written through the ORM get it from the flush hook below; the
-intake statements (services/intake_sql.py, services/tickets.py) write it themselves; any other
-Core insert of a notifying event would have to as well (the SLA sweep's Core events do not
-notify). So a request costs no Redis round trip, and a Redis outage at commit loses nothing.
+its own transaction, written by the one history writer (services/history.py). So a request costs
+no Redis round trip, and a Redis outage at commit loses nothing.
 
 Every worker runs a dispatcher thread (``start_dispatcher``): every
 ``NOTIFY_DISPATCH_INTERVAL`` seconds it takes the oldest rows (``FOR UPDATE SKIP LOCKED`` on
@@ -21,25 +19,15 @@ import threading
 import time
 
 from flask import Flask
-from sqlalchemy import delete, event, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select
 
 from callcentre.core.extensions import db
 from callcentre.messaging.outbound import enqueue_notify_jobs
-from callcentre.messaging.templates import NOTIFY_KINDS
-from callcentre.models import NotificationOutbox, TicketEvent, utcnow
+from callcentre.models import NotificationOutbox
 
 log = logging.getLogger(__name__)
 OUTBOX = NotificationOutbox.__table__
 BATCH = 500  # rows per transaction; a backlog is drained batch after batch without waiting
-
-
-@event.listens_for(Session, "after_flush")
-def _outbox_rows_for_new_events(session: Session, _flush_context) -> None:
-    rows = [{"event_id": obj.id, "created_at": obj.created_at or utcnow()} for obj in session.new
-            if isinstance(obj, TicketEvent) and obj.kind in NOTIFY_KINDS]
-    if rows:
-        session.connection().execute(insert(OUTBOX), rows)
 
 
 def dispatch(limit: int = BATCH) -> int:

@@ -17,9 +17,9 @@ from sqlalchemy import exists, or_, select
 
 from callcentre.core.extensions import db
 from callcentre.messaging.outbound import enqueue_notify_jobs, schedule_send
-from callcentre.messaging.templates import NOTIFY_KINDS
 from callcentre.models import MessageStatus, NotificationOutbox, OutboundMessage, Ticket, TicketEvent
 from callcentre.models.types import utcnow
+from callcentre.services.history import NOTIFY_KINDS
 
 
 def repair(hours: int = 24) -> tuple[int, int]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from callcentre.core.dialect import upsert_insert
 from callcentre.core.extensions import db
 from callcentre.formats.textnorm import strip_diacritics
 from callcentre.models import MessageTemplate
@@ -39,19 +39,18 @@ DEFAULTS: dict[tuple[str, str], str] = {
     ("opted_in", "vi"): "1022: Quý vị sẽ nhận lại tin nhắn thông báo từ 1022.",
     ("opted_in", "en"): "1022: you will receive 1022 messages again.",
 }
-NOTIFY_KINDS = frozenset({"created", "request_info", "resolve", "close"})
 CHANNELS = ("sms", "zalo")
 
 
 def seed_message_templates() -> int:
     """Insert the default templates that are missing; never overwrite an edited one. Does not commit."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    dialect = db.session.get_bind().dialect.name
     added = 0
     for channel in CHANNELS:
         for (kind, language), body in DEFAULTS.items():
             result = db.session.execute(
-                insert(MessageTemplate).values(kind=kind, language=language, channel=channel, body=body,
-                                               updated_at=utcnow())
+                upsert_insert(dialect, MessageTemplate)
+                .values(kind=kind, language=language, channel=channel, body=body, updated_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["kind", "language", "channel"])
                 .returning(MessageTemplate.id)  # rowcount is -1 here on psycopg; rows are exact
             )

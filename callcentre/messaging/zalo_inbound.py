@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from callcentre.core.extensions import db
 from callcentre.formats.phone import InvalidPhone, to_e164
-from callcentre.models import Contact, Ticket, TicketEvent, WebhookReceipt
+from callcentre.models import Contact, Ticket, WebhookReceipt
 from callcentre.models.types import utcnow
 from callcentre.services.contacts import get_or_create_contact
-from callcentre.services.ticket_views import NewTicket
+from callcentre.services.history import record_event
 from callcentre.services.tickets import create_ticket
 from integrations.zalo import ZaloEvent
-from workflows.states import OPEN
+from workflows.states import OPEN_VALUES
 
 
 def _open_ticket_of(user_id: str) -> Ticket | None:
@@ -24,12 +24,12 @@ def _open_ticket_of(user_id: str) -> Ticket | None:
     return db.session.scalar(
         select(Ticket).join(WebhookReceipt, WebhookReceipt.ticket_id == Ticket.id)
         .where(WebhookReceipt.provider == "zalo", WebhookReceipt.subject == user_id,
-               Ticket.channel == "zalo", Ticket.status.in_([s.value for s in OPEN]), Ticket.created_at >= since)
+               Ticket.channel == "zalo", Ticket.status.in_(OPEN_VALUES), Ticket.created_at >= since)
         .order_by(Ticket.id.desc()).limit(1)
     )
 
 
-def _new_ticket(text: str, contact: Contact | None) -> NewTicket:
+def _new_ticket(text: str, contact: Contact | None) -> Ticket:
     data = {"channel": "zalo", "category": current_app.config["INBOUND_CATEGORY"], "description": text}
     # A follower who has not shared a phone number yet gets a ticket without a contact:
     # Zalo is how we reach them.
@@ -57,9 +57,7 @@ def handle_event(event: ZaloEvent) -> int | None:
     text = event.text.strip()
     ticket = _open_ticket_of(event.user_id)
     if ticket is not None:
-        db.session.add(TicketEvent(ticket=ticket, actor_label="citizen", kind="citizen_message",
-                                   from_status=ticket.status, to_status=ticket.status, note=text,
-                                   payload={"channel": "zalo", "msg_id": event.message_id}))
-        db.session.flush()
+        record_event(db.session, ticket, "citizen_message", actor_label="citizen", from_status=ticket.status,
+                     to_status=ticket.status, note=text, payload={"channel": "zalo", "msg_id": event.message_id})
         return ticket.id
     return _new_ticket(text, contact).id

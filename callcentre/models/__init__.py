@@ -1,7 +1,6 @@
 """The data model, one module per aggregate; importing this registers them all."""
 
 from callcentre.models.call import Call, Disposition, call_tickets
-from callcentre.models.catalog import CatalogStamp
 from callcentre.models.contact import Contact
 from callcentre.models.idempotency import IdempotencyKey
 from callcentre.models.messaging import (  # noqa: F401
@@ -16,12 +15,12 @@ from callcentre.models.org import Category, Department
 from callcentre.models.sla import CalendarException, SlaAlert, SlaClock, SlaPolicy, WorkCalendar
 from callcentre.models.ticket import Channel, Priority, Ticket, TicketEvent
 from callcentre.models.types import UTCDateTime, utcnow
-from callcentre.models.user import DEPARTMENT_ROLES, ApiToken, Role, User, hash_token
+from callcentre.models.user import ApiToken, User, hash_token
 from callcentre.models.workflow import ExtensionRequest, Notification
 
 __all__ = [
-    "DEPARTMENT_ROLES", "ApiToken", "CalendarException", "Call", "CatalogStamp", "Category", "Channel", "Contact",
-    "Department", "Disposition", "ExtensionRequest", "IdempotencyKey", "Notification", "Priority", "Role",
+    "ApiToken", "CalendarException", "Call", "Category", "Channel", "Contact",
+    "Department", "Disposition", "ExtensionRequest", "IdempotencyKey", "Notification", "Priority",
     "SlaAlert", "SlaClock", "SlaPolicy", "Ticket", "TicketEvent", "UTCDateTime", "User", "WorkCalendar",
     "call_tickets", "hash_token", "utcnow",
 ]

@@ -63,14 +63,6 @@ class TicketMedia(db.Model):
         backref=backref("media", order_by="TicketMedia.id", passive_deletes=True)
     )
 
-    @property
-    def public_url(self) -> str:
-        if self.url:
-            return self.url
-        from callcentre.core.storage import get_storage
-
-        return get_storage().url_for(self.storage_key or "")
-
 
 # The servicerequestupdates feed reads history by time across all tickets; declared here
 # (it attaches to ticket_events) because the feed is this module's reader.

@@ -102,13 +102,6 @@ class SlaClock(db.Model):
 
     calendar: Mapped[WorkCalendar] = relationship()
 
-    @property
-    def working_calendar(self) -> Any:
-        """The clock's WorkingCalendar (cached per calendar revision)."""
-        from callcentre.sla.calendars import calendar_by_id  # the SLA services import the models
-
-        return calendar_by_id(self.calendar_id)
-
     # Lets a new ticket and its first clock go to the database in one flush (Ticket.clocks is viewonly).
     ticket: Mapped[Ticket] = relationship()
 

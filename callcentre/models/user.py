@@ -1,11 +1,10 @@
-"""Staff accounts, roles and API tokens."""
+"""Staff accounts and API tokens (the roles are in ``workflows.roles``)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import datetime
-from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
@@ -15,17 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from callcentre.core.extensions import db
 from callcentre.models.org import Department
 from callcentre.models.types import UTCDateTime, utcnow
-
-
-class Role(StrEnum):
-    OPERATOR = "operator"
-    DEPARTMENT_OFFICER = "department_officer"
-    DEPARTMENT_HEAD = "department_head"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-
-DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT_OFFICER, Role.DEPARTMENT_HEAD})
+from workflows.roles import DEPARTMENT_ROLES
 
 
 class User(UserMixin, db.Model):

@@ -7,19 +7,14 @@ lists), so the views render them directly.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app
-
-bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
-
-
-def public_limit() -> str:
-    return current_app.config["RATELIMIT_PUBLIC"]
+from flask import Flask
 
 
 def register_open311(app: Flask) -> None:
     """Blueprints, CSRF exemption (API-key callers carry no session cookie) and the CLI."""
     from callcentre.core.extensions import csrf
     from callcentre.open311 import intake, views  # noqa: F401  (routes)
+    from callcentre.open311.blueprint import bp
     from callcentre.open311.cli import apikeys
     from callcentre.open311.media import bp as media_bp
 

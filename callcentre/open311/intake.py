@@ -23,8 +23,8 @@ from callcentre.core.storage import MediaRejected, get_storage, read_image
 from callcentre.formats.phone import InvalidPhone, to_e164
 from callcentre.http.idempotency import check_replay, commit_response
 from callcentre.models import Category, Channel, TicketMedia
-from callcentre.open311 import bp
 from callcentre.open311.auth import post_rate_limit, rate_limit_key, require_client
+from callcentre.open311.blueprint import bp
 from callcentre.open311.definitions import validate_answers
 from callcentre.open311.errors import bad_request
 from callcentre.open311.formats import respond

@@ -9,12 +9,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app, request
 
 from callcentre.open311.errors import bad_request, not_found
-from workflows.states import OPEN, Status
+from workflows.states import NOT_OPEN_VALUES, OPEN_VALUES
 
 MAX_SPAN = timedelta(days=90)  # "may not span more than 90 days"
 MAX_PAGE_SIZE = 1000  # the spec's default and our ceiling
-OPEN_STATUSES = frozenset(s.value for s in OPEN)
-CLOSED_STATUSES = frozenset(s.value for s in Status) - OPEN_STATUSES
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -113,11 +111,11 @@ def status_filter() -> frozenset[str] | None:
         raise bad_request(f"status must be open and/or closed (got '{', '.join(unknown)}')")
     statuses: frozenset[str] = frozenset()
     if "open" in wanted:
-        statuses |= OPEN_STATUSES
+        statuses |= frozenset(OPEN_VALUES)
     if "closed" in wanted:
-        statuses |= CLOSED_STATUSES
+        statuses |= frozenset(NOT_OPEN_VALUES)
     return statuses
 
 
 def public_status(internal: str) -> str:
-    return "open" if internal in OPEN_STATUSES else "closed"
+    return "open" if internal in OPEN_VALUES else "closed"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from callcentre.core.storage import media_url
 from callcentre.formats.textnorm import search_key
 from callcentre.models import Category, Department, Ticket, TicketEvent
 from callcentre.open311.definitions import attributes_of
@@ -46,7 +47,7 @@ def _status_extension(status: str, lang: str) -> dict[str, Any]:
 
 
 def service_request(ticket: Ticket, lang: str) -> dict[str, Any]:
-    media = [m.public_url for m in ticket.media]
+    media = [media_url(m) for m in ticket.media]
     return {
         "service_request_id": ticket.receipt_code,
         "status": public_status(ticket.status),
@@ -78,7 +79,7 @@ def _update_text(event: TicketEvent, lang: str) -> str | None:
         return CREATED_LABEL[1] if lang == "en" else CREATED_LABEL[0]
     spec = BY_NAME.get(event.kind)
     if spec is not None:
-        return spec.label_en if lang == "en" else spec.label_vi
+        return spec.label(lang)
     return label(event.to_status, lang) if event.to_status else None
 
 
@@ -86,7 +87,7 @@ def service_request_update(event: TicketEvent, lang: str) -> dict[str, Any]:
     ticket = event.ticket
     # Events that changed no status (a public note) report the ticket's current one.
     status = event.to_status or ticket.status
-    media = [m.public_url for m in ticket.media] if event.kind == "created" else []
+    media = [media_url(m) for m in ticket.media] if event.kind == "created" else []
     return {
         "update_id": str(event.id),
         "service_request_id": ticket.receipt_code,

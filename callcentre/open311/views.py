@@ -14,8 +14,8 @@ from werkzeug.exceptions import HTTPException
 from callcentre.core.extensions import db, limiter
 from callcentre.formats.receipt import InvalidReceiptCode, normalize
 from callcentre.models import Category, Ticket, TicketEvent
-from callcentre.open311 import bp, public_limit
 from callcentre.open311.auth import check_optional_key
+from callcentre.open311.blueprint import bp, public_limit
 from callcentre.open311.definitions import CHANGESET, attributes_of
 from callcentre.open311.errors import error_response, not_found, register_error_handlers
 from callcentre.open311.formats import FORMATS, MIMETYPES, respond

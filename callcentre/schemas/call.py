@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from callcentre.models import Disposition
-from callcentre.schemas.common import PageQuery, PhoneNumber, UTCDateTime
+from callcentre.schemas.common import PageQuery, PhoneNumber, UTCDateTime, page_envelope
 
 DISPOSITIONS = [d.value for d in Disposition]
 
@@ -53,6 +53,14 @@ class CallOut(Schema):
     notes = fields.String(allow_none=True)
     recording_url = fields.String(allow_none=True)
     ticket_ids = fields.Function(lambda c: [t.id for t in c.tickets])
+
+
+class CallbackOut(CallOut):
+    provider_status = fields.String(allow_none=True)
+
+
+CallPage = page_envelope(CallOut, "CallPage")
+CallbackPage = page_envelope(CallbackOut, "CallbackPage")
 
 
 class CallQuery(PageQuery):

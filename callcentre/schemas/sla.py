@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from callcentre.models import Priority
-from callcentre.schemas.common import PageQuery, UTCDateTime
+from callcentre.schemas.common import PageQuery, UTCDateTime, page_envelope
 from workflows.durations import parse_duration
 
 
@@ -103,6 +103,9 @@ class BreachOut(Schema):
     acknowledged_at = UTCDateTime(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)
     ack_comment = fields.String(allow_none=True)
+
+
+BreachPage = page_envelope(BreachOut, "BreachPage")
 
 
 class AckIn(Schema):

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
 
+from callcentre.core.storage import media_url
 from callcentre.formats.receipt import display
 from callcentre.models import Channel, Priority
 from callcentre.schemas.common import (
@@ -14,6 +15,7 @@ from callcentre.schemas.common import (
     PageQuery,
     PhoneNumber,
     UTCDateTime,
+    page_envelope,
     reject_blank,
     strip_strings,
 )
@@ -62,13 +64,6 @@ class TicketCreate(Schema):
         return strip_strings(data) if isinstance(data, dict) else data
 
 
-class LocationOut(Schema):
-    commune_code = fields.String()
-    address = fields.String()
-    lat = fields.Float()
-    lng = fields.Float()
-
-
 class ContactOut(Schema):
     id = fields.Integer()
     phone = fields.String()
@@ -99,6 +94,7 @@ def _sla(ticket: Any) -> list[dict[str, Any]]:
     """Each clock with its deadline and the working time left now (negative once overdue)."""
     from datetime import UTC, datetime
 
+    from callcentre.sla.calendars import calendar_by_id
     from callcentre.sla.clocks import to_state
     from workflows import sla as sla_rules
 
@@ -106,7 +102,7 @@ def _sla(ticket: Any) -> list[dict[str, Any]]:
     out = []
     for clock in ticket.clocks:
         running = clock.stopped_at is None
-        left = sla_rules.remaining_at(to_state(clock), now, clock.working_calendar) if running else None
+        left = sla_rules.remaining_at(to_state(clock), now, calendar_by_id(clock.calendar_id)) if running else None
         out.append({
             "kind": clock.kind,
             "due_at": clock.due_at.astimezone(UTC).isoformat() if clock.due_at else None,
@@ -153,7 +149,7 @@ class TicketOut(Schema):
     updated_at = UTCDateTime()
     call_ids = fields.Function(lambda t: [c.id for c in t.calls])
     # Photos (Open311 uploads or a client's URLs), in upload order.
-    media = fields.Function(lambda t: [{"url": m.public_url, "content_type": m.content_type} for m in t.media])
+    media = fields.Function(lambda t: [{"url": media_url(m), "content_type": m.content_type} for m in t.media])
     events = fields.List(fields.Nested(EventOut))
     public_events = fields.Function(
         lambda t: PublicEventOut(many=True).dump([e for e in t.events if e.public])
@@ -198,4 +194,7 @@ class TicketQuery(PageQuery):
     created_to = UTCDateTime(metadata={"description": "ISO 8601, exclusive"})
     q = fields.String(validate=validate.Length(min=2, max=100), metadata={"description": "text search"})
     phone = fields.String()
+
+
+TicketPage = page_envelope(TicketSummaryOut, "TicketPage")
 

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from callcentre.core.extensions import db
 from callcentre.http.errors import ApiError, field_error
-from callcentre.models import Call, Disposition, Ticket, TicketEvent, User
+from callcentre.models import Call, Disposition, Ticket, User
 from callcentre.services.contacts import get_or_create_contact
+from callcentre.services.history import record_event
 
 
 def _duration(call: Call) -> int | None:
@@ -29,9 +30,8 @@ def _attach_tickets(call: Call, ticket_ids: list[int], actor: User) -> None:
         if ticket in call.tickets:
             continue
         call.tickets.append(ticket)
-        db.session.add(TicketEvent(ticket=ticket, actor=actor, kind="call_attached",
-                                   from_status=ticket.status, to_status=ticket.status,
-                                   payload={"call_id": call.id, "from": call.from_number}))
+        record_event(db.session, ticket, "call_attached", actor=actor, from_status=ticket.status,
+                     to_status=ticket.status, payload={"call_id": call.id, "from": call.from_number})
     if call.disposition is None:
         call.disposition = Disposition.ADDED_TO_TICKET.value
 

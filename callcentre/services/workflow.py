@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from callcentre.core.extensions import db
 from callcentre.models import Department, ExtensionRequest, Ticket, TicketEvent, User
+from callcentre.services.history import record_event
 from callcentre.sla import clocks
 from workflows import sla
 from workflows.definition import BY_NAME, TRIGGERS, TicketFacts, TriggerSpec, WorkflowError, check
@@ -195,9 +196,8 @@ def _merge(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> di
     t.closed_at = now
     clocks.stop(t, (sla.ACCEPT, sla.RESOLVE), now, "merged")
     # The surviving ticket's history says what was merged into it; both histories stay.
-    db.session.add(TicketEvent(ticket_id=target.id, actor=user, actor_label=None if user else "system",
-                               kind="merged_in", from_status=target.status, to_status=target.status,
-                               payload={"ticket_id": t.id, "receipt_code": t.receipt_code}))
+    record_event(db.session, target, "merged_in", actor=user, from_status=target.status, to_status=target.status,
+                 payload={"ticket_id": t.id, "receipt_code": t.receipt_code}, at=now)
     return {"duplicate_of": target.id, "duplicate_of_receipt_code": target.receipt_code}
 
 
@@ -248,12 +248,8 @@ def fire(ticket: Ticket, trigger: str, params: dict[str, Any], user: User | None
     payload.update({k: v.isoformat() for k, v in (("accept_deadline", ticket.accept_deadline),
                                                   ("resolve_deadline", ticket.resolve_deadline)) if v})
     note = params.get("note") or params.get("reason")
-    event = TicketEvent(ticket=ticket, actor=user, actor_label=None if user else "system", kind=trigger,
-                        from_status=before, to_status=ticket.status, note=note, payload=payload,
-                        public=trigger in PUBLIC_TRIGGERS, created_at=now)
-    db.session.add(event)
-    db.session.flush()
-    return event
+    return record_event(db.session, ticket, trigger, actor=user, from_status=before, to_status=ticket.status,
+                        note=note, payload=payload, public=trigger in PUBLIC_TRIGGERS, at=now)
 
 
 def fire_system_trigger(ticket_id: int, trigger: str, note: str | None = None) -> bool:

@@ -7,7 +7,6 @@ from datetime import time
 
 from sqlalchemy import select
 
-from callcentre.catalog import replace_stamp
 from callcentre.core.dialect import upsert_insert
 from callcentre.core.extensions import db
 from callcentre.models import WorkCalendar
@@ -19,6 +18,7 @@ DEFAULT_HOURS: dict[str, list[list[str]]] = {
     str(d): [["07:00", "11:30"], ["13:30", "17:00"]] for d in range(5)
 }
 
+_HELD = "held_work_calendars"  # session.info key: rows kept alive for the identity map
 _cache: dict[tuple[int, int, object], WorkingCalendar] = {}
 _lock = threading.Lock()
 
@@ -26,18 +26,15 @@ _lock = threading.Lock()
 def ensure_default_calendars() -> None:
     """Create the two built-in calendars if missing (safe under concurrency)."""
     dialect = db.session.get_bind().dialect.name
-    created = 0
     for name, hours, country, always in (
         (WORKING_HOURS, DEFAULT_HOURS, "VN", False),
         (TWENTY_FOUR_SEVEN, {}, None, True),
     ):
-        created += db.session.execute(
+        db.session.execute(
             upsert_insert(dialect, WorkCalendar).values(name=name, tz="Asia/Ho_Chi_Minh", hours=hours,
                                                         holidays_country=country, always_open=always, revision=1)
             .on_conflict_do_nothing(index_elements=["name"])
-        ).rowcount
-    if created:
-        replace_stamp(db.session)  # a Core insert: the ORM flush hook does not see it
+        )
 
 
 def calendar_row(name: str) -> WorkCalendar:
@@ -81,7 +78,14 @@ def load_calendar(name: str = WORKING_HOURS) -> WorkingCalendar:
 
 
 def calendar_by_id(calendar_id: int) -> WorkingCalendar:
-    row = db.session.get(WorkCalendar, calendar_id)
+    """The clock's calendar, read at most once per transaction of the session.
+
+    The session's identity map holds rows weakly, so ``session.get`` in a loop over clocks would
+    SELECT the calendar again for every clock; holding the row in ``session.info`` keeps it there
+    (a commit expires it, so the next transaction reads it afresh)."""
+    session = db.session
+    row = session.get(WorkCalendar, calendar_id)
     if row is None:
         raise LookupError(calendar_id)
+    session.info.setdefault(_HELD, {})[calendar_id] = row
     return to_working_calendar(row)

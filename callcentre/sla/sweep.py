@@ -18,14 +18,17 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from callcentre.core.dialect import upsert_insert
 from callcentre.core.extensions import db
-from callcentre.models import Notification, Role, SlaAlert, SlaClock, Ticket, TicketEvent, User
+from callcentre.models import Notification, SlaAlert, SlaClock, Ticket, User
+from callcentre.services.history import record_events
 from callcentre.sla import timers
 from callcentre.sla.calendars import calendar_by_id
 from callcentre.sla.clocks import store, to_state
 from workflows import sla
+from workflows.roles import Role
+from workflows.states import Status
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -39,10 +42,6 @@ class Outcome:
     timers_recreated: int = 0
     auto_closed: int = 0
     alert_ids: list[int] = field(default_factory=list)
-
-
-def _insert(model):
-    return postgresql.insert(model) if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert(model)
 
 
 def _recipients() -> tuple[dict[int, list[int]], dict[int, list[int]], list[int]]:
@@ -75,11 +74,11 @@ def process_due(now: datetime | None = None, batch: int = BATCH) -> Outcome:
     now = now or datetime.now(UTC)
     out = Outcome()
     recipients = None
-    is_pg = db.session.get_bind().dialect.name == "postgresql"
+    dialect = db.session.get_bind().dialect.name
     while True:
         stmt = (select(SlaClock).where(SlaClock.next_check_at <= now, SlaClock.stopped_at.is_(None))
                 .order_by(SlaClock.next_check_at).limit(batch))
-        if is_pg:
+        if dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         rows = db.session.scalars(stmt).all()
         if not rows:
@@ -106,7 +105,8 @@ def process_due(now: datetime | None = None, batch: int = BATCH) -> Outcome:
         out.clocks += len(rows)
         if alert_rows:
             new = db.session.execute(
-                _insert(SlaAlert).on_conflict_do_nothing(index_elements=["ticket_id", "kind", "level", "deadline"])
+                upsert_insert(dialect, SlaAlert)
+                .on_conflict_do_nothing(index_elements=["ticket_id", "kind", "level", "deadline"])
                 .returning(SlaAlert.id, SlaAlert.ticket_id, SlaAlert.kind, SlaAlert.level, SlaAlert.deadline),
                 alert_rows,
             ).all()
@@ -143,8 +143,7 @@ def _record_effects(new, codes, departments, recipients, now, out: Outcome) -> N
             notices.append({"user_id": uid, "ticket_id": ticket_id, "kind": f"sla_{kind}_{level}",
                             "message_vi": vi.format(code=code), "message_en": en.format(code=code),
                             "created_at": now})
-    if events:
-        db.session.execute(insert(TicketEvent), events)
+    record_events(db.session, events)
     if notices:
         db.session.execute(insert(Notification), notices)
     by_step: dict[int, list[int]] = defaultdict(list)
@@ -183,7 +182,7 @@ def auto_close(now: datetime, limit: int = 500) -> int:
 
     cutoff = now - timedelta(days=current_app.config["AUTO_CLOSE_AFTER_DAYS"])
     ids = db.session.scalars(
-        select(Ticket.id).where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff).limit(limit)
+        select(Ticket.id).where(Ticket.status == Status.RESOLVED, Ticket.resolved_at <= cutoff).limit(limit)
     ).all()
     for ticket_id in ids:
         fire_system_trigger(ticket_id, "close", note="tự động đóng sau thời hạn phản hồi / auto-closed")

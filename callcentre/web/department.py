@@ -13,23 +13,30 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from callcentre.api.tickets import _filtered, load_visible_ticket
 from callcentre.core.extensions import db
 from callcentre.formats.receipt import InvalidReceiptCode, normalize
 from callcentre.http.errors import ApiError
 from callcentre.http.pagination import paginate
-from callcentre.models import Category, Department, ExtensionRequest, Role, SlaClock, Ticket
+from callcentre.models import Category, Department, ExtensionRequest, SlaClock, Ticket
 from callcentre.schemas.ticket import TicketDetailOut, TicketSummaryOut
+from callcentre.services.queries import filtered_tickets, load_visible_ticket
 from callcentre.services.workflow import allowed_triggers, fire, lock_ticket
-from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager, sla_state, wants_csv
+from callcentre.web.helpers import (
+    csv_response,
+    html_errors,
+    lang,
+    page_args,
+    page_roles,
+    pager,
+    sla_state,
+    wants_csv,
+)
 from workflows.definition import BY_NAME, WorkflowError
-from workflows.states import OPEN, Status
+from workflows.roles import INBOX, STAFF
+from workflows.states import OPEN_VALUES, Status
 
 bp = Blueprint("web_department", __name__)
 html_errors(bp)
-STAFF = tuple(Role)
-INBOX_ROLES = (Role.DEPARTMENT_OFFICER, Role.DEPARTMENT_HEAD, Role.SUPERVISOR)
-OPEN_STATUSES = ",".join(sorted(s.value for s in OPEN))
 
 
 def _urgency():
@@ -40,7 +47,7 @@ def _urgency():
 
 
 def _inbox_query(args: dict[str, Any]) -> dict[str, Any]:
-    query: dict[str, Any] = {"status": args.get("status") or OPEN_STATUSES}
+    query: dict[str, Any] = {"status": args.get("status") or ",".join(OPEN_VALUES)}
     if args.get("status") == "all":
         query.pop("status")
     for name in ("category", "department", "priority"):
@@ -53,12 +60,12 @@ def _inbox_query(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.route("/department")
-@page_roles(*INBOX_ROLES)
+@page_roles(*INBOX)
 def inbox():
     """This department's tickets, most urgent first (supervisors see every department)."""
     user = current_user._get_current_object()
     page, per_page = page_args()
-    stmt = _filtered(_inbox_query(request.args), user)
+    stmt = filtered_tickets(_inbox_query(request.args), user)
     urgency = _urgency()
     stmt = stmt.order_by(None).order_by(urgency.is_(None), urgency, Ticket.created_at, Ticket.id)
     if wants_csv():
@@ -162,19 +169,13 @@ def fire_trigger(ticket_id: int):
                   "message": _("Phiếu vừa được người khác cập nhật; hãy xem lại và thử lại")}
         return _render(_load(ticket_id), failed, 409)
     spec = BY_NAME[trigger]
-    flash(_("Đã thực hiện: %(action)s", action=spec.label_en if _lang_en() else spec.label_vi), "success")
+    flash(_("Đã thực hiện: %(action)s", action=spec.label(lang())), "success")
     back = request.form.get("next", "")
     if back.startswith("/") and not back.startswith("//"):  # local paths only: no open redirect
         return redirect(back)
     if user.is_department_staff and not _still_visible(ticket_id, user):
         return redirect(url_for("web_department.inbox"))
     return redirect(url_for("web_department.ticket_page", ticket_id=ticket_id))
-
-
-def _lang_en() -> bool:
-    from callcentre.web.helpers import lang
-
-    return lang() == "en"
 
 
 def _still_visible(ticket_id: int, user: Any) -> bool:

@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from callcentre.web.helpers import PRIORITY_LABELS
+
 REQUIRED = _l("Bắt buộc nhập")
 
 
@@ -33,8 +35,7 @@ class CallForm(FlaskForm):
         ("info_only", _l("Chỉ cung cấp thông tin"))])
     category = SelectField(_l("Lĩnh vực"), validators=[Optional()], validate_choice=False)
     department = SelectField(_l("Đơn vị xử lý"), validators=[Optional()], validate_choice=False)
-    priority = SelectField(_l("Mức độ"), default="normal", choices=[
-        ("normal", _l("Bình thường")), ("high", _l("Cao")), ("urgent", _l("Khẩn cấp"))])
+    priority = SelectField(_l("Mức độ"), default="normal", choices=list(PRIORITY_LABELS.items()))
     description = TextAreaField(_l("Nội dung phản ánh"), validators=[Optional(), Length(max=5000)])
     address = StringField(_l("Địa chỉ sự việc"), validators=[Optional(), Length(max=500)])
     attach_code = StringField(_l("Mã biên nhận phiếu đã có"), validators=[Optional(), Length(max=20)])

@@ -19,7 +19,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from callcentre.formats.receipt import display as receipt_display
-from callcentre.models import Role
+from workflows.roles import Role
 from workflows.states import label as status_label
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,6 +57,12 @@ def page_roles(*roles: Role | str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def may_open(endpoint: str) -> bool:
+    """Whether the signed-in user passes ``endpoint``'s page_roles gate (the nav shows only those)."""
+    allowed = getattr(current_app.view_functions.get(endpoint), "_roles", None)
+    return bool(current_user.is_authenticated and allowed and ("*" in allowed or current_user.role in allowed))
 
 
 def html_errors(bp: Any) -> None:
@@ -121,7 +127,7 @@ def event_label(kind: str) -> str:
 
     spec = BY_NAME.get(kind)
     if spec is not None:
-        return spec.label_en if lang() == "en" else spec.label_vi
+        return spec.label(lang())
     return str(EVENT_LABELS.get(kind, kind))
 
 
@@ -140,6 +146,7 @@ def install(app: Flask) -> None:
             "name_of": lambda row: (getattr(row, "name_en", None) if lang() == "en" else None)
             or getattr(row, "name_vi", ""),
             "page_url": page_url,
+            "may_open": may_open,
             "event_label": event_label,
             "priority_label": lambda p: str(PRIORITY_LABELS.get(p, p)),
             "channel_label": lambda c: str(CHANNEL_LABELS.get(c, c)),

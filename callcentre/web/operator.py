@@ -12,25 +12,24 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from callcentre.api.contacts import caller_history
 from callcentre.core.extensions import db
 from callcentre.formats.phone import InvalidPhone, to_e164
 from callcentre.formats.receipt import InvalidReceiptCode, normalize
 from callcentre.formats.textnorm import search_key
 from callcentre.http.errors import ApiError
 from callcentre.http.pagination import paginate
-from callcentre.models import Call, Category, Department, Disposition, Role, Ticket
+from callcentre.models import Call, Category, Department, Disposition, Ticket
 from callcentre.schemas.ticket import TicketCreate, TicketSummaryOut
-from callcentre.services.calls import log_call, update_call
-from callcentre.services.tickets import create_ticket
-from callcentre.services.workflow import fire
+from callcentre.services.call_log import ConsoleCall, find_ticket_by_code, log_console_call
+from callcentre.services.calls import update_call
+from callcentre.services.queries import caller_history
 from callcentre.web.forms import CallForm
 from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager, wants_csv
 from workflows.definition import WorkflowError
+from workflows.roles import INTAKE
 
 bp = Blueprint("web_operator", __name__, url_prefix="/operator")
 html_errors(bp)
-INTAKE = (Role.OPERATOR, Role.SUPERVISOR)
 # Calls still owed a call-back: never answered, not yet called back, not a prank.
 CALLBACK_DONE = (Disposition.CALLBACK_DONE.value, Disposition.PRANK.value)
 
@@ -108,6 +107,23 @@ def _form_errors(form: CallForm, messages: dict[str, Any]) -> None:
         target.errors.extend(str(m) for m in (value if isinstance(value, list) else [value]))
 
 
+def _ticket_data(form: CallForm, phone: str | None) -> dict[str, Any] | None:
+    """The form's ticket fields through the API's own schema; errors go onto the form. Without a
+    valid phone the other fields are still checked (the contact is left out, not invented)."""
+    raw: dict[str, Any] = {
+        "channel": "phone", "category": form.category.data or "", "priority": form.priority.data,
+        "description": form.description.data or "",
+        "location": {"address": form.address.data} if form.address.data else None,
+    }
+    if phone is not None:
+        raw["contact"] = {"phone": phone, "name": form.name.data or None}
+    try:
+        return TicketCreate(partial=() if phone is not None else ("contact",)).load(raw)
+    except ValidationError as exc:
+        _form_errors(form, exc.messages_dict)
+        return None
+
+
 @bp.route("", methods=["POST"])
 @page_roles(*INTAKE)
 def log():
@@ -116,7 +132,7 @@ def log():
     _choices(form)
     user = current_user._get_current_object()
     form.validate()  # collect every error, so all are shown at once
-    phone = "+84000000000"  # placeholder so the other fields still get checked
+    phone: str | None = None
     try:
         phone = to_e164(form.phone.data or "")
     except InvalidPhone:
@@ -126,42 +142,20 @@ def log():
     target: Ticket | None = None
     if outcome == "attach":
         try:
-            code = normalize(form.attach_code.data or "")
-            target = db.session.scalar(select(Ticket).where(Ticket.receipt_code == code))
+            target = find_ticket_by_code(normalize(form.attach_code.data or ""))
         except InvalidReceiptCode:
             target = None
         if target is None:
             form.attach_code.errors.append(_("Không có phiếu với mã biên nhận này"))
-    ticket_data: dict[str, Any] | None = None
-    if outcome == "new_ticket":
-        try:
-            ticket_data = TicketCreate().load({
-                "channel": "phone", "category": form.category.data or "", "priority": form.priority.data,
-                "description": form.description.data or "",
-                "contact": {"phone": phone, "name": form.name.data or None},
-                "location": {"address": form.address.data} if form.address.data else None,
-            })
-        except ValidationError as exc:
-            messages = exc.messages_dict
-            if form.phone.errors:
-                messages.pop("contact", None)  # already reported in plain words
-            _form_errors(form, messages)
-    if any(f.errors for f in form):
+    ticket_data = _ticket_data(form, phone) if outcome == "new_ticket" else None
+    if any(f.errors for f in form) or phone is None:
         return _page(form, 422)
-    now = datetime.now(UTC)
-    started = _started(form)
+    callback = form.callback_of.data
+    entry = ConsoleCall(phone=phone, started_at=_started(form), ended_at=datetime.now(UTC), outcome=outcome,
+                        notes=form.notes.data or None, ticket=ticket_data, department=form.department.data or None,
+                        attach_to=target, callback_of=int(callback) if callback and callback.isdigit() else None)
     try:
-        call = log_call({"direction": "inbound", "from_number": phone, "started_at": started,
-                         "answered_at": started, "ended_at": now, "notes": form.notes.data or None,
-                         "disposition": Disposition.INFO_ONLY.value if outcome == "info_only" else None,
-                         "ticket_ids": [target.id] if target else []}, user)
-        ticket = target
-        if ticket_data is not None:
-            created = create_ticket({**ticket_data, "call_id": call.id}, user)
-            ticket = db.session.get(Ticket, created.id)
-            # Route at once: the department's clock starts now (default department or the override).
-            fire(ticket, "assign", {"department": form.department.data or None}, user)
-        _close_callback(form.callback_of.data, user)
+        ticket = log_console_call(entry, user)
         db.session.commit()
     except (ApiError, WorkflowError) as exc:
         db.session.rollback()
@@ -175,13 +169,6 @@ def log():
         return redirect(url_for("web_operator.console", created=ticket.id))
     flash(_("Đã ghi nhận cuộc gọi") + (f" — {ticket.receipt_code}" if ticket else ""), "success")
     return redirect(url_for("web_operator.console"))
-
-
-def _close_callback(call_id: str | None, user: Any) -> None:
-    if call_id and call_id.isdigit():
-        earlier = db.session.get(Call, int(call_id))
-        if earlier is not None and earlier.answered_at is None:
-            update_call(earlier, {"disposition": Disposition.CALLBACK_DONE.value}, user)
 
 
 @bp.route("/callbacks/<int:call_id>/done", methods=["POST"])

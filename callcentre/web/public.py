@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from callcentre.api.public import find_public_ticket
 from callcentre.core.extensions import limiter
 from callcentre.http.errors import ApiError
 from callcentre.schemas.ticket import PublicTicketOut
+from callcentre.services.queries import find_public_ticket
 from callcentre.web.forms import LookupForm
 from callcentre.web.helpers import html_errors
 

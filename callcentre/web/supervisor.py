@@ -3,26 +3,25 @@ extension approvals and breach acknowledgement; every list exports as CSV."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import exists, func, select
+from sqlalchemy import select
 
-from callcentre.api.sla import _alert_dict, _alerts_query, acknowledge_alert, at_risk_rows
 from callcentre.core.extensions import db
 from callcentre.http.errors import ApiError
-from callcentre.models import Call, Department, Disposition, ExtensionRequest, Role, SlaAlert, Ticket, User
+from callcentre.models import Department
+from callcentre.services.alerts import acknowledge_alert
+from callcentre.services.queries import alerts_page, at_risk_rows, pending_extensions
+from callcentre.services.reports import breach_trend, call_figures, status_counts
 from callcentre.web.forms import AckForm
 from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager
+from workflows.roles import MANAGERS
 
 bp = Blueprint("web_supervisor", __name__, url_prefix="/supervisor")
 html_errors(bp)
-MANAGERS = (Role.SUPERVISOR,)
 PERIODS = (7, 14, 30)
 
 
@@ -34,107 +33,11 @@ def _days() -> int:
     return days if days in PERIODS else 14
 
 
-def _local_day(value: datetime) -> date:
-    return value.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
-
-
-def status_counts(dept_code: str | None) -> tuple[list[str], list[dict[str, Any]]]:
-    """Tickets per department and status, one GROUP BY."""
-    stmt = (select(Department.code, Department.name_vi, Department.name_en, Ticket.status, func.count())
-            .select_from(Ticket).outerjoin(Department, Department.id == Ticket.department_id)
-            .group_by(Department.code, Department.name_vi, Department.name_en, Ticket.status))
-    if dept_code:
-        stmt = stmt.where(Department.code == dept_code)
-    table: dict[str | None, dict[str, Any]] = {}
-    statuses: set[str] = set()
-    for code, name_vi, name_en, status, n in db.session.execute(stmt):
-        row = table.setdefault(code, {"code": code, "name_vi": name_vi or "—", "name_en": name_en or "—",
-                                      "counts": {}, "total": 0})
-        row["counts"][status] = n
-        row["total"] += n
-        statuses.add(status)
-    from workflows.states import Status
-
-    order = [s.value for s in Status if s.value in statuses]
-    return order, sorted(table.values(), key=lambda r: -r["total"])
-
-
-def trend(days: int) -> dict[str, Any]:
-    """Per department and local day: breaches detected and on-time rate of tickets answered."""
-    today = _local_day(datetime.now(UTC))
-    day_list = [today - timedelta(days=i) for i in range(days - 1, -1, -1)]
-    since = datetime.now(UTC) - timedelta(days=days + 1)
-    codes = dict(db.session.execute(select(Department.id, Department.code)).all())
-    breaches: dict[str, Counter] = defaultdict(Counter)
-    for dept_id, detected in db.session.execute(
-            select(SlaAlert.department_id, SlaAlert.detected_at)
-            .where(SlaAlert.level == "breach", SlaAlert.detected_at >= since)):
-        breaches[codes.get(dept_id, "—")][_local_day(detected)] += 1
-    late = exists().where(SlaAlert.ticket_id == Ticket.id, SlaAlert.kind == "resolve", SlaAlert.level == "breach")
-    answered: dict[str, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for dept_id, resolved_at, was_late in db.session.execute(
-            select(Ticket.department_id, Ticket.resolved_at, late.label("late"))
-            .where(Ticket.resolved_at.is_not(None), Ticket.resolved_at >= since)):
-        cell = answered[codes.get(dept_id, "—")][_local_day(resolved_at)]
-        cell[0] += 0 if was_late else 1
-        cell[1] += 1
-    rows = []
-    for code in sorted(set(breaches) | set(answered)):
-        on_time, total = (sum(c[0] for c in answered[code].values()), sum(c[1] for c in answered[code].values()))
-        rows.append({
-            "department": code,
-            "breaches": [breaches[code][d] for d in day_list],
-            "rates": [(answered[code][d][0] / answered[code][d][1]) if answered[code].get(d) else None
-                      for d in day_list],
-            "breach_total": sum(breaches[code].values()),
-            "on_time_rate": on_time / total if total else None,
-        })
-    peak = max([max(r["breaches"]) for r in rows] + [1])
-    return {"days": day_list, "rows": rows, "peak": peak}
-
-
-def call_figures(days: int) -> dict[str, Any]:
-    """Calls per local day, answered and abandoned shares, average handling time."""
-    since = datetime.now(UTC) - timedelta(days=days)
-    per_day: Counter = Counter()
-    answered = abandoned = 0
-    durations: list[int] = []
-    for started, answered_at, disposition, seconds in db.session.execute(
-            select(Call.started_at, Call.answered_at, Call.disposition, Call.duration_seconds)
-            .where(Call.started_at >= since)):
-        per_day[_local_day(started)] += 1
-        if answered_at is not None:
-            answered += 1
-        elif disposition in (None, Disposition.ABANDONED.value, Disposition.CALLBACK_DONE.value):
-            abandoned += 1
-        if seconds is not None:
-            durations.append(seconds)
-    total = sum(per_day.values())
-    today = _local_day(datetime.now(UTC))
-    day_list = [today - timedelta(days=i) for i in range(days - 1, -1, -1)]
-    return {"total": total, "days": [(d, per_day[d]) for d in day_list],
-            "peak": max([per_day[d] for d in day_list] + [1]),
-            "answered_pct": round(100 * answered / total, 1) if total else None,
-            "abandoned_pct": round(100 * abandoned / total, 1) if total else None,
-            "aht_seconds": round(sum(durations) / len(durations)) if durations else None}
-
-
-def pending_extensions() -> list[Any]:
-    return db.session.execute(
-        select(ExtensionRequest, Ticket.receipt_code, Ticket.resolve_deadline, User.username)
-        .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
-        .join(User, User.id == ExtensionRequest.requested_by_id)
-        .where(ExtensionRequest.status == "pending").order_by(ExtensionRequest.created_at)).all()
-
-
 def _breaches(dept: str | None, unacked_only: bool, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
     query: dict[str, Any] = {"level": "breach", "department": dept}
     if unacked_only:
         query["acknowledged"] = False
-    stmt = _alerts_query(query, current_user._get_current_object())
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return [_alert_dict(*r) for r in rows], total
+    return alerts_page(query, current_user._get_current_object(), page, per_page)
 
 
 @bp.route("")
@@ -162,7 +65,7 @@ def _dashboard(ack_error: dict[str, Any] | None = None, status: int = 200):
         "web/supervisor.html", days=days, periods=PERIODS, dept=dept, unacked=unacked, departments=departments,
         statuses=statuses, counts=counts, risk=risk[(risk_page - 1) * per_page: risk_page * per_page],
         risk_p=pager(risk_page, per_page, len(risk)), breaches=breach_rows,
-        p=pager(page, per_page, breach_total), trend=trend(days), calls=call_figures(days),
+        p=pager(page, per_page, breach_total), trend=breach_trend(days), calls=call_figures(days),
         extensions=pending_extensions(), ack_error=ack_error or {}), status
 
 
@@ -185,7 +88,7 @@ def _export(name: str, days: int, dept: str | None, unacked: bool, statuses: lis
                               r["acknowledged_at"].isoformat() if r["acknowledged_at"] else None,
                               r["acknowledged_by"], r["ack_comment"]] for r in rows))
     if name == "trend":
-        data = trend(days)
+        data = breach_trend(days)
         return csv_response("trend.csv", ["department", "day", "breaches", "on_time_rate"],
                             ([r["department"], d.isoformat(), b, rate] for r in data["rows"]
                              for d, b, rate in zip(data["days"], r["breaches"], r["rates"], strict=True)))

@@ -1,4 +1,4 @@
-"""The intake catalogue snapshot: every change reaches the next ticket, whoever made it.
+"""Routing reference data: every change reaches the next ticket, whoever made it.
 
 Categories and departments are session-wide reference data (see conftest): each test that
 changes one puts it back.
@@ -15,27 +15,23 @@ import sqlalchemy as sa
 from flask import Flask
 
 from callcentre.core.extensions import db
-from callcentre.models import CatalogStamp, Category, Department, SlaClock, Ticket, TicketEvent
+from callcentre.models import Category, Department, SlaClock, Ticket, TicketEvent
 from tests.conftest import ticket_payload
 
 
 @contextmanager
-def routed_to(app: Flask, department_code: str, *, stamp: bool) -> Iterator[None]:
-    """Route TN-MT to another department by plain SQL, as another process or a DBA would;
-    ``stamp`` says whether the catalogue stamp is replaced as the app's own writes do."""
+def routed_to(app: Flask, department_code: str) -> Iterator[None]:
+    """Route TN-MT to another department by plain SQL, as another process or a DBA would."""
     with app.app_context():
         before = db.session.scalar(sa.select(Category.default_department_id).where(Category.code == "TN-MT"))
         target = db.session.scalar(sa.select(Department.id).where(Department.code == department_code))
     try:
         with app.app_context(), db.engine.begin() as conn:
             conn.execute(sa.update(Category).where(Category.code == "TN-MT").values(default_department_id=target))
-            if stamp:
-                conn.execute(sa.update(CatalogStamp).where(CatalogStamp.id == 1).values(stamp="changed-elsewhere"))
         yield
     finally:
         with app.app_context(), db.engine.begin() as conn:
             conn.execute(sa.update(Category).where(Category.code == "TN-MT").values(default_department_id=before))
-            conn.execute(sa.update(CatalogStamp).where(CatalogStamp.id == 1).values(stamp="restored"))
 
 
 def department_of_new_ticket(api, headers: dict[str, str] | None = None) -> str:
@@ -44,8 +40,7 @@ def department_of_new_ticket(api, headers: dict[str, str] | None = None) -> str:
     return resp.json["department"]["code"]
 
 
-# With a key, PostgreSQL writes the ticket and its Idempotency-Key record in one statement (autocommit);
-# without one, the ticket's statement runs in a transaction. Both must recover the same way.
+# With a key the ticket's transaction also writes its Idempotency-Key record: both must behave alike.
 KEYED = pytest.mark.parametrize("keyed", [False, True], ids=["no-key", "idempotency-key"])
 
 
@@ -90,31 +85,15 @@ def test_deactivating_a_category_rejects_it_at_once(app, api_as) -> None:
 
 @KEYED
 def test_a_change_committed_by_another_process_is_seen_before_the_write(app, api_as, count, keyed) -> None:
-    """On PostgreSQL the intake statement finds the stamp changed, writes nothing and is retried
-    on a reloaded snapshot; elsewhere the stamp is read first. Either way: one ticket, new route."""
+    """A route changed by plain SQL elsewhere applies to the very next ticket: one ticket each."""
     from callcentre.models import IdempotencyKey
 
     api = api_as("operator")
     assert department_of_new_ticket(api, key_headers(keyed)) == "STNMT"
-    with routed_to(app, "SCT", stamp=True):
+    with routed_to(app, "SCT"):
         assert department_of_new_ticket(api, key_headers(keyed)) == "SCT"
     assert count(Ticket) == count(TicketEvent) == count(SlaClock) == 2
     assert count(IdempotencyKey) == (2 if keyed else 0)
-
-
-def test_hand_edits_without_a_new_stamp_show_after_the_cache_lifetime(app, make_app, tokens) -> None:
-    cached, uncached = app, make_app(CATALOG_CACHE_SECONDS=0)
-    headers = {"Authorization": f"Bearer {tokens['operator']}"}
-
-    def route(flask_app: Flask) -> str:
-        resp = flask_app.test_client().post("/api/v1/tickets", json=ticket_payload(), headers=headers)
-        assert resp.status_code == 201, resp.json
-        return resp.json["department"]["code"]
-
-    assert route(cached) == route(uncached) == "STNMT"
-    with routed_to(app, "SCT", stamp=False):
-        assert route(uncached) == "SCT"
-        assert route(cached) == "STNMT"  # documented: up to CATALOG_CACHE_SECONDS for SQL by hand
 
 
 @KEYED

@@ -257,18 +257,19 @@ def test_token_resolves_to_the_service_request_id(client, post) -> None:
     assert root.tag == "service_requests" and root.find("request/service_request_id").text == token
 
 
-def test_the_commit_announces_the_new_ticket_like_every_channel(app, post) -> None:
-    """In-process subscribers of ticket_events_committed hear of the new ticket like every channel."""
-    from callcentre.core.after_commit import ticket_events_committed
+def test_the_new_ticket_is_in_history_and_the_outbox_like_every_channel(app, post) -> None:
+    """The one history writer records the created event and queues the receipt SMS in the outbox;
+    a refused request writes neither."""
+    import sqlalchemy as sa
 
-    seen = []
+    from callcentre.core.extensions import db
+    from callcentre.models import NotificationOutbox, TicketEvent
 
-    def receiver(sender, events) -> None:
-        seen.extend(events)
-
-    with ticket_events_committed.connected_to(receiver, sender=app):
-        code = post().json[0]["service_request_id"]
-        assert post(phone=None).status_code == 400  # a refused request announces nothing
-    [event] = seen
-    assert event.kind == "created" and event.to_status == "received"
-    assert event.ticket_id == ticket_id(app, code)
+    code = post().json[0]["service_request_id"]
+    assert post(phone=None).status_code == 400
+    with app.app_context():
+        events = db.session.execute(sa.select(TicketEvent.id, TicketEvent.kind, TicketEvent.to_status)).all()
+        outbox = db.session.scalars(sa.select(NotificationOutbox.event_id)).all()
+    [(event_id, kind, to_status)] = events
+    assert (kind, to_status) == ("created", "received") and outbox == [event_id]
+    assert ticket_id(app, code) is not None

@@ -1,0 +1,19 @@
+"""Caller schemas: the operator's screen pop by phone number."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from callcentre.schemas.call import CallOut
+from callcentre.schemas.ticket import ContactOut, TicketSummaryOut
+
+
+class ContactQuery(Schema):
+    phone = fields.String(required=True)
+
+
+class ContactHistory(Schema):
+    phone = fields.String()
+    contact = fields.Nested(ContactOut, allow_none=True)
+    tickets = fields.List(fields.Nested(TicketSummaryOut))
+    calls = fields.List(fields.Nested(CallOut))

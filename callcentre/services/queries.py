@@ -1,0 +1,221 @@
+"""Reads shared by the API and the web pages: ticket lists and detail, SLA alerts and at-risk
+clocks, pending extensions, a caller's history, the public lookup. Nothing here writes.
+
+Each query is written once so that a JSON endpoint and the page showing the same list cannot
+drift apart (same filters, same department scope, same order)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from callcentre.core.extensions import db
+from callcentre.formats.phone import InvalidPhone, to_e164
+from callcentre.formats.receipt import InvalidReceiptCode, normalize
+from callcentre.http.auth import visible_department_ids
+from callcentre.http.errors import ApiError
+from callcentre.models import (
+    Call,
+    Category,
+    Contact,
+    Department,
+    ExtensionRequest,
+    SlaAlert,
+    SlaClock,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from callcentre.sla.calendars import calendar_by_id
+from callcentre.sla.clocks import to_state
+from workflows import sla as sla_rules
+from workflows.durations import parse_duration
+
+HISTORY_LIMIT = 50
+
+
+def department_scope(stmt: Select, column: Any, user: User, code: str | None) -> Select:
+    """``stmt`` limited to the departments ``user`` may see, and to department ``code`` if given."""
+    allowed = visible_department_ids(user)
+    if allowed is not None:
+        stmt = stmt.where(column.in_(list(allowed)))
+    if code:
+        stmt = stmt.where(column.in_(select(Department.id).where(Department.code == code)))
+    return stmt
+
+
+# -- tickets --------------------------------------------------------------------
+
+def load_visible_ticket(ticket_id: int, user: User, *, detail: bool = False) -> Ticket:
+    """The ticket if this user may see it: 404 if missing, 403 if another department's."""
+    options = [joinedload(Ticket.category), joinedload(Ticket.department), joinedload(Ticket.contact),
+               selectinload(Ticket.clocks)]
+    if detail:
+        options += [selectinload(Ticket.events).joinedload(TicketEvent.actor), selectinload(Ticket.calls)]
+    ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id).options(*options))
+    if ticket is None:
+        raise ApiError(404, "no such ticket")
+    allowed = visible_department_ids(user)
+    if allowed is not None and ticket.department_id not in allowed:
+        raise ApiError(403, "this ticket belongs to another department")
+    return ticket
+
+
+def filtered_tickets(query: dict[str, Any], user: User) -> Select:
+    """The tickets ``user`` may see matching the list filters (``TicketQuery``), newest first."""
+    stmt = select(Ticket).options(
+        joinedload(Ticket.category), joinedload(Ticket.department), joinedload(Ticket.contact),
+        selectinload(Ticket.clocks),
+    )
+    allowed = visible_department_ids(user)
+    if allowed is not None:
+        stmt = stmt.where(Ticket.department_id.in_(list(allowed)))
+    if query.get("status"):
+        stmt = stmt.where(Ticket.status.in_([s.strip() for s in query["status"].split(",") if s.strip()]))
+    if query.get("department"):
+        stmt = stmt.where(Ticket.department_id.in_(
+            select(Department.id).where(Department.code == query["department"])))
+    if query.get("category"):
+        stmt = stmt.where(Ticket.category_id.in_(
+            select(Category.id).where(Category.code == query["category"])))
+    for name in ("channel", "priority"):
+        if query.get(name):
+            stmt = stmt.where(getattr(Ticket, name) == query[name])
+    if query.get("created_from"):
+        stmt = stmt.where(Ticket.created_at >= query["created_from"])
+    if query.get("created_to"):
+        stmt = stmt.where(Ticket.created_at < query["created_to"])
+    if query.get("phone"):
+        try:
+            phone = to_e164(query["phone"])
+        except InvalidPhone as exc:
+            raise ApiError(422, "invalid input", {"query": {"phone": [str(exc)]}}) from exc
+        stmt = stmt.where(Ticket.contact_id.in_(select(Contact.id).where(Contact.phone == phone)))
+    if query.get("q"):
+        pattern = f"%{query['q']}%"
+        stmt = stmt.where(or_(Ticket.title.ilike(pattern), Ticket.description.ilike(pattern),
+                              Ticket.receipt_code == query["q"].upper().replace("-", "")))
+    return stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
+
+
+def find_public_ticket(code: str) -> Ticket:
+    """The ticket with this receipt code (any usual spelling): 422 if malformed, 404 if none."""
+    try:
+        canonical = normalize(code)
+    except InvalidReceiptCode as exc:
+        raise ApiError(422, "invalid receipt code", {"path": {"receipt_code": [str(exc)]}}) from exc
+    ticket = db.session.scalar(
+        select(Ticket).where(Ticket.receipt_code == canonical)
+        .options(joinedload(Ticket.category), joinedload(Ticket.department), selectinload(Ticket.events))
+    )
+    if ticket is None:
+        raise ApiError(404, "no ticket has this receipt code")
+    return ticket
+
+
+def caller_history(phone: str) -> dict[str, Any]:
+    """A caller's contact, earlier tickets and calls, newest first (``phone`` in E.164)."""
+    contact = db.session.scalar(select(Contact).where(Contact.phone == phone))
+    if contact is None:
+        return {"phone": phone, "contact": None, "tickets": [], "calls": []}
+    tickets = db.session.scalars(
+        select(Ticket).where(Ticket.contact_id == contact.id)
+        .options(joinedload(Ticket.category), joinedload(Ticket.department))
+        .order_by(Ticket.created_at.desc()).limit(HISTORY_LIMIT)
+    ).all()
+    calls = db.session.scalars(
+        select(Call).where(Call.from_number == phone)
+        .options(joinedload(Call.operator), selectinload(Call.tickets))
+        .order_by(Call.started_at.desc()).limit(HISTORY_LIMIT)
+    ).all()
+    return {"phone": phone, "contact": contact, "tickets": tickets, "calls": calls}
+
+
+def pending_extensions() -> list[Any]:
+    """Deadline extensions awaiting a supervisor: (request, receipt code, deadline, requester), oldest first."""
+    return db.session.execute(
+        select(ExtensionRequest, Ticket.receipt_code, Ticket.resolve_deadline, User.username)
+        .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
+        .join(User, User.id == ExtensionRequest.requested_by_id)
+        .where(ExtensionRequest.status == "pending").order_by(ExtensionRequest.created_at)).all()
+
+
+# -- SLA: at risk, alerts ---------------------------------------------------------
+
+def at_risk_rows(query: dict[str, Any], user: User) -> list[dict[str, Any]]:
+    """Running clocks due within ``query["within"]`` (or already warned), not yet breached, soonest first."""
+    now = datetime.now(UTC)
+    until = now + parse_duration(query["within"])
+    stmt = (
+        select(SlaClock, Ticket.receipt_code, Ticket.status, Department.code, Category.code)
+        .join(Ticket, Ticket.id == SlaClock.ticket_id)
+        .join(Category, Category.id == Ticket.category_id)
+        .outerjoin(Department, Department.id == Ticket.department_id)
+        .where(SlaClock.stopped_at.is_(None), SlaClock.breached.is_(False), SlaClock.due_at.is_not(None),
+               (SlaClock.due_at <= until) | SlaClock.warned.is_(True))
+        .order_by(SlaClock.due_at).limit(500)
+    )
+    stmt = department_scope(stmt, Ticket.department_id, user, query.get("department"))
+    if query.get("category"):
+        stmt = stmt.where(Category.code == query["category"])
+    if query.get("kind"):
+        stmt = stmt.where(SlaClock.kind == query["kind"])
+    out = []
+    for clock, code, status, dept, cat in db.session.execute(stmt):
+        left = sla_rules.remaining_at(to_state(clock), now, calendar_by_id(clock.calendar_id))
+        out.append({"ticket_id": clock.ticket_id, "receipt_code": code, "kind": clock.kind, "deadline": clock.due_at,
+                    "warned": clock.warned, "remaining_seconds": int(left.total_seconds()), "department": dept,
+                    "category": cat, "status": status})
+    return out
+
+
+def alerts_query(query: dict[str, Any], user: User) -> Select:
+    """Alerts of ``query["level"]`` (default breach) matching the ``BreachQuery`` filters, newest first.
+    Rows are (alert, receipt code, department code, category code, acknowledger's username)."""
+    acker = aliased(User)
+    stmt = (
+        select(SlaAlert, Ticket.receipt_code, Department.code, Category.code, acker.username)
+        .join(Ticket, Ticket.id == SlaAlert.ticket_id)
+        .join(Category, Category.id == Ticket.category_id)
+        .outerjoin(Department, Department.id == SlaAlert.department_id)
+        .outerjoin(acker, acker.id == SlaAlert.acknowledged_by_id)
+        .where(SlaAlert.level == query.get("level", "breach"))
+    )
+    stmt = department_scope(stmt, SlaAlert.department_id, user, query.get("department"))
+    if query.get("category"):
+        stmt = stmt.where(Category.code == query["category"])
+    if query.get("kind"):
+        stmt = stmt.where(SlaAlert.kind == query["kind"])
+    if query.get("detected_from"):
+        stmt = stmt.where(SlaAlert.detected_at >= query["detected_from"])
+    if query.get("detected_to"):
+        stmt = stmt.where(SlaAlert.detected_at < query["detected_to"])
+    if query.get("acknowledged") is not None:
+        stmt = stmt.where(SlaAlert.acknowledged_at.is_not(None) if query["acknowledged"]
+                          else SlaAlert.acknowledged_at.is_(None))
+    return stmt.order_by(SlaAlert.detected_at.desc(), SlaAlert.id.desc())
+
+
+def alert_dict(alert: SlaAlert, code: str, dept: str | None, cat: str, acker: str | None) -> dict[str, Any]:
+    """One row of ``alerts_query`` as ``BreachOut`` expects it."""
+    return {"id": alert.id, "ticket_id": alert.ticket_id, "receipt_code": code, "kind": alert.kind,
+            "level": alert.level, "deadline": alert.deadline, "detected_at": alert.detected_at, "department": dept,
+            "category": cat, "acknowledged_at": alert.acknowledged_at, "acknowledged_by": acker,
+            "ack_comment": alert.ack_comment}
+
+
+def alerts_page(query: dict[str, Any], user: User, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of ``alerts_query`` as dicts, and the total it pages."""
+    stmt = alerts_query(query, user)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return [alert_dict(*r) for r in rows], total
+
+
+def alert_view(alert: SlaAlert, user: User) -> dict[str, Any]:
+    """One alert as ``alerts_query`` shows it to ``user``."""
+    row = db.session.execute(alerts_query({"level": alert.level}, user).where(SlaAlert.id == alert.id)).one()
+    return alert_dict(*row)
