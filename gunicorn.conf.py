@@ -3,6 +3,8 @@
 import multiprocessing
 import os
 
+from callcentre.core.log_masking import install_phone_masking
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers, one per core: a request is CPU-bound (about 8 ms of Python, 1 ms waiting on a
 # local PostgreSQL), so more workers than cores only add context switches. bench/intake.py on
@@ -15,6 +17,9 @@ graceful_timeout = 20
 keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
+# Request lines carry query strings (?phone=0912345678): mask phone numbers in every log record of
+# the master (workers inherit it; create_app installs the same in each): core/log_masking.py.
+install_phone_masking()
 # Recycle workers now and then so a slow leak can never take the service down.
 max_requests = 5000
 max_requests_jitter = 500

@@ -48,7 +48,7 @@ def main() -> int:
     try:
         flush_bench_redis()
         flask_cli(ROOT, env, "db", "upgrade")
-        flask_cli(ROOT, env, "seed")
+        flask_cli(ROOT, env, "seed", "--demo")  # the operator whose token drives the load
         token = flask_cli(ROOT, env, "users", "token", "operator").strip()
         os.environ.update(env)  # config.Config reads the environment when first imported
         sys.path.insert(0, str(ROOT))

@@ -6,17 +6,22 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from config import Config
 
 
 def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app. Connects to nothing and migrates nothing: that is the CLI's job."""
+    from callcentre.core.log_masking import install_phone_masking
+
+    install_phone_masking()  # no citizen's phone number in any log record of this process
     app = Flask(__name__, instance_path=None)
     app.config.from_object(config or Config)
     if overrides:
         app.config.update(overrides)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own; the two settings are its
     app.json.ensure_ascii = False  # UTF-8 end to end: "Môi trường", not "M\u00f4i"
     app.json.sort_keys = False
     _prepare_redis_url(app)
@@ -38,6 +43,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from callcentre.cli import register_cli
     from callcentre.core.health import bp as health_bp
     from callcentre.core.metrics import register_metrics
+    from callcentre.http import proxy, security
     from callcentre.http.auth import register_auth
     from callcentre.http.errors import register_error_handlers
     from callcentre.messaging import register_messaging
@@ -45,6 +51,8 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from callcentre.web import register_web
     from callcentre.web.public import bp as public_pages_bp
 
+    proxy.init_app(app)  # TRUSTED_PROXIES: the client's address, scheme and host, not the proxy's
+    security.init_app(app)  # CSP, frame, cache and cookie protections on every response
     register_auth(app)
     register_api(app)
     register_error_handlers(app)

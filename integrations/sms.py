@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 __all__ = [
     "GSM7_BASIC", "GSM7_EXTENDED", "MessageProvider", "OutgoingMessage", "ProviderError", "SegmentCount",
@@ -56,6 +56,15 @@ class MessageProvider(Protocol):
 
 ProviderFactory = Callable[[Mapping[str, Any]], MessageProvider]
 
+
+class ProviderClass(Protocol):
+    """A provider class, as ``register`` takes it: it builds itself from the settings."""
+
+    def from_settings(self, settings: Mapping[str, Any], /) -> MessageProvider: ...
+
+
+P = TypeVar("P", bound=ProviderClass)
+
 # Built-in providers by dotted path, imported on first use: the twilio SDK is
 # only loaded where it is configured.
 _BUILTIN: dict[str, str] = {
@@ -66,11 +75,11 @@ _BUILTIN: dict[str, str] = {
 _REGISTRY: dict[str, ProviderFactory] = {}
 
 
-def register(name: str) -> Callable[[type], type]:
+def register(name: str) -> Callable[[P], P]:
     """Class decorator: make ``name`` selectable in configuration (``cls.from_settings``)."""
 
-    def decorator(cls: type) -> type:
-        _REGISTRY[name] = cls.from_settings  # type: ignore[attr-defined]
+    def decorator(cls: P) -> P:
+        _REGISTRY[name] = cls.from_settings
         return cls
 
     return decorator

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twilio.twiml import TwiML
 from twilio.twiml.voice_response import VoiceResponse
 
 ENGLISH_KEY = "1"
@@ -44,11 +45,11 @@ class Prompts:
     voice_en: str = "Polly.Joanna"
 
 
-def _say_vi(node, text: str, prompts: Prompts) -> None:
+def _say_vi(node: TwiML, text: str, prompts: Prompts) -> None:
     node.say(text, language="vi-VN", voice=prompts.voice_vi)
 
 
-def _say_en(node, text: str, prompts: Prompts) -> None:
+def _say_en(node: TwiML, text: str, prompts: Prompts) -> None:
     node.say(text, language="en-US", voice=prompts.voice_en)
 
 

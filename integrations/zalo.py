@@ -69,7 +69,7 @@ class ZaloZnsProvider:
         template_id = self.template_ids.get(message.template or "")
         if not template_id:
             raise ProviderError(f"no ZNS template configured for {message.template!r}", retryable=False)
-        body = {
+        body: dict[str, Any] = {
             "phone": message.to.lstrip("+"),  # ZNS wants 84xxxxxxxxx
             "template_id": template_id,
             "template_data": dict(message.params),

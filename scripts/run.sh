@@ -10,7 +10,7 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://$HOST:$PORT}"
 .venv/bin/flask db upgrade
-.venv/bin/flask seed
+.venv/bin/flask seed --demo  # demo users: refused unless PUBLIC_BASE_URL is http:// loopback
 .venv/bin/flask worker &
 WORKER_PID=$!
 cleanup() {

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements-dev.txt
 scripts/ensure_chromium.sh  # the web UI tests drive Debian's headless Chromium
 .venv/bin/ruff check .
+.venv/bin/mypy  # the checked packages and settings are in pyproject.toml [tool.mypy]
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

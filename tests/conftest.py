@@ -184,15 +184,14 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture(scope="session")
 def tokens(session_app: Flask) -> dict[str, str]:
     """A bearer token per demo user, issued once."""
-    from callcentre.models import ApiToken, User
+    from callcentre.models import User
+    from callcentre.services.accounts import issue_token
 
     out: dict[str, str] = {}
     with session_app.app_context():
         for username in ROLE_USERS:
             user = db.session.scalars(sa.select(User).where(User.username == username)).one()
-            row, plaintext = ApiToken.issue(user)
-            db.session.add(row)
-            out[username] = plaintext
+            _, out[username] = issue_token(user)
         db.session.commit()
     return out
 

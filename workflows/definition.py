@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from transitions import Machine
+from transitions import EventData, Machine
 
 from workflows.roles import DEPARTMENT_ROLES, INTAKE, MANAGERS, Role
 from workflows.states import Status
@@ -87,17 +87,17 @@ class TicketFacts:
     refusal: str | None = field(default=None, repr=False)
 
     # -- guards (conditions of the machine) --------------------------------
-    def no_pending_extension(self, _event=None) -> bool:
+    def no_pending_extension(self, _event: EventData | None = None) -> bool:
         if self.pending_extension:
             self.refusal = "an extension request is already waiting for a decision"
         return not self.pending_extension
 
-    def has_pending_extension(self, _event=None) -> bool:
+    def has_pending_extension(self, _event: EventData | None = None) -> bool:
         if not self.pending_extension:
             self.refusal = "there is no pending extension request"
         return self.pending_extension
 
-    def may_reopen(self, _event=None) -> bool:
+    def may_reopen(self, _event: EventData | None = None) -> bool:
         if self.role in MANAGERS:
             return True
         if self.resolved_at is not None and self.now - self.resolved_at <= self.reopen_window:

@@ -13,16 +13,20 @@ def register_api(app: Flask) -> None:
         calls,
         catalog,
         contacts,
+        docs,
         messages,
         notifications,
         public,
         sla,
         tickets,
         transitions,
+        users,
     )
 
     api.init_app(app)
-    modules = (tickets, transitions, calls, contacts, catalog, public, sla, notifications, messages, api_clients)
+    app.register_blueprint(docs.bp)  # /api/v1/docs, with Swagger UI's files from swagger-ui-bundle
+    modules = (tickets, transitions, calls, contacts, catalog, public, sla, notifications, messages, api_clients,
+               users)
     for module in modules:
         # Bearer-token callers carry no cookie to forge; session callers get
         # CSRF checked in auth.authenticated_user().

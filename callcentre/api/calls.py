@@ -20,7 +20,6 @@ from callcentre.services.calls import log_call, update_call
 from workflows.roles import INTAKE
 
 blp = Blueprint("calls", __name__, url_prefix="/api/v1/calls", description="Hotline calls")
-CALL_READERS = INTAKE
 
 
 @blp.route("", methods=["POST"])
@@ -50,7 +49,7 @@ def patch(data: dict[str, Any], call_id: int):
 
 
 @blp.route("", methods=["GET"])
-@roles_required(*CALL_READERS)
+@roles_required(*INTAKE)
 @blp.arguments(CallQuery, location="query")
 @blp.response(200, CallPage)
 def list_calls(query: dict[str, Any]):

@@ -1,8 +1,12 @@
-"""``seed``: demo data, idempotent (run it as often as you like)."""
+"""``seed [--demo]``: reference data (and demo users), idempotent (run it as often as you like)."""
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 import click
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -57,18 +61,53 @@ def seed_demo_users() -> None:
         db.session.add(user)
 
 
+def demo_refusal(app: Flask) -> str | None:
+    """Why demo accounts with the published password may not be created here; None in development.
+
+    The signal is the app's own ``PUBLIC_BASE_URL``: only an ``http://`` loopback address
+    (127.0.0.0/8, ::1, localhost — ``scripts/run.sh``'s and the unset default) says that nobody
+    else reaches this instance. A deployment sets its public origin there (QR codes, SMS links and
+    webhook signatures need it), so https, a domain name or a LAN address all refuse. Tests pass.
+    """
+    if app.testing:
+        return None
+    base = app.config["PUBLIC_BASE_URL"]
+    url = urlsplit(base)
+    if url.scheme == "http" and _is_loopback(url.hostname or ""):
+        return None
+    return (f"refusing --demo: PUBLIC_BASE_URL is {base!r}, not an http:// loopback address, so this is not a "
+            f"development machine and demo accounts with the published password {seed_data.DEMO_PASSWORD} "
+            "would be open to others. Create real accounts with `flask users create`.")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @click.command("seed")
-@click.option("--no-users", is_flag=True, help="reference data only, no demo accounts")
+@click.option("--demo", is_flag=True,
+              help="also one demo user per role, password Demo@1022 (development machines only)")
+@click.option("--no-users", is_flag=True, hidden=True, help="the default now; kept for old scripts")
 @with_appcontext
-def seed_command(no_users: bool) -> None:
-    """Load the jurisdiction's departments, categories and one demo user per role."""
+def seed_command(demo: bool, no_users: bool) -> None:
+    """Load the jurisdiction's departments, categories, SLA policies and templates (and --demo users)."""
+    if demo and no_users:
+        raise click.UsageError("--demo and --no-users contradict each other")
+    if demo and (reason := demo_refusal(current_app)):
+        raise click.ClickException(reason)
     seed_reference_data()
     db.session.flush()
     seed_sla_policies()
     seed_message_templates()
-    if not no_users:
+    if demo:
+        # The published password, set without the policy: development only (demo_refusal).
         seed_demo_users()
     db.session.commit()
     click.echo(f"seeded {province_name()}: {len(seed_data.DEPARTMENTS)} departments, "
                f"{len(seed_data.CATEGORIES)} categories"
-               + ("" if no_users else f", demo users (password {seed_data.DEMO_PASSWORD})"), err=True)
+               + (f", demo users (password {seed_data.DEMO_PASSWORD})" if demo else ""), err=True)

@@ -1,46 +1,44 @@
-"""``users create`` and ``users token``."""
+"""``users create | token | tokens | revoke-token | deactivate | activate``: staff accounts."""
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from callcentre.core.extensions import db
-from callcentre.models import ApiToken, Department, User
+from callcentre.services import accounts
+from callcentre.services.accounts import AccountError
 from workflows.roles import DEPARTMENT_ROLES, Role
 
 
 @click.group()
 def users() -> None:
-    """Manage staff accounts."""
+    """Manage staff accounts and their API tokens."""
+
+
+def _stamp(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else "-"
 
 
 @users.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--department", "department_code", default=None, help="department code (department roles)")
-@click.option("--password", required=True)
+@click.option("--password", required=True,
+              help="at least 10 characters, not all digits, not the username, not a common password")
 @click.option("--full-name", default="")
 @with_appcontext
 def create_user(username: str, role: str, department_code: str | None, password: str, full_name: str) -> None:
     """Create a user (fails if the username exists)."""
-    if db.session.scalar(select(User).where(User.username == username)):
-        raise click.ClickException(f"user '{username}' already exists")
-    department = None
-    if department_code:
-        department = db.session.scalar(select(Department).where(Department.code == department_code))
-        if department is None:
-            raise click.ClickException(f"no department with code '{department_code}'")
-    if Role(role) in DEPARTMENT_ROLES and department is None:
+    if Role(role) in DEPARTMENT_ROLES and not department_code:
         raise click.ClickException(f"role '{role}' needs --department")
-    if len(password) < 8:
-        raise click.ClickException("password must have at least 8 characters")
-    user = User(username=username, role=role, department=department, full_name=full_name)
-    user.set_password(password)
-    db.session.add(user)
+    try:
+        accounts.create_user(username, role, password, department_code=department_code, full_name=full_name)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"created {role} '{username}'", err=True)
 
@@ -49,11 +47,65 @@ def create_user(username: str, role: str, department_code: str | None, password:
 @click.argument("username")
 @with_appcontext
 def create_token(username: str) -> None:
-    """Print a new API token for USERNAME (and nothing else on stdout)."""
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise click.ClickException(f"no user '{username}'")
-    row, plaintext = ApiToken.issue(user)
-    db.session.add(row)
+    """Print a new API token for USERNAME (and nothing else on stdout); it expires after API_TOKEN_DAYS."""
+    try:
+        _, plaintext = accounts.issue_token(accounts.find_user(username))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
     db.session.commit()
     sys.stdout.write(plaintext + "\n")
+
+
+@users.command("tokens")
+@click.argument("username")
+@with_appcontext
+def list_tokens(username: str) -> None:
+    """USERNAME's tokens, newest first: id, prefix, created, last used, expires, revoked, state."""
+    try:
+        rows = accounts.tokens_of(accounts.find_user(username))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("id\tprefix\tcreated\tlast_used\texpires\trevoked\tstate")
+    for row in rows:
+        click.echo(f"{row.id}\t{row.prefix}…\t{_stamp(row.created_at)}\t{_stamp(row.last_used_at)}\t"
+                   f"{_stamp(row.expires_at)}\t{_stamp(row.revoked_at)}\t{row.state}")
+
+
+@users.command("revoke-token")
+@click.argument("prefix_or_id")
+@with_appcontext
+def revoke_token(prefix_or_id: str) -> None:
+    """Revoke a token by its id or prefix (as `users tokens` lists them): refused from the next request on."""
+    try:
+        row = accounts.find_token(prefix_or_id)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    accounts.revoke_token(row)
+    db.session.commit()
+    click.echo(f"revoked token {row.id} ({row.prefix}…) of '{row.user.username}'", err=True)
+
+
+@users.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def deactivate(username: str) -> None:
+    """Refuse USERNAME's tokens and web sessions from the next request on (the account stays)."""
+    _set_active(username, False)
+
+
+@users.command("activate")
+@click.argument("username")
+@with_appcontext
+def activate(username: str) -> None:
+    """Let USERNAME in again (tokens not expired or revoked work again)."""
+    _set_active(username, True)
+
+
+def _set_active(username: str, active: bool) -> None:
+    try:
+        user = accounts.find_user(username)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    accounts.set_active(user, active)
+    db.session.commit()
+    click.echo(f"{'activated' if active else 'deactivated'} '{username}'", err=True)

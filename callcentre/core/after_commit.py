@@ -20,11 +20,13 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from callcentre.core.extensions import SessionLike
+
 log = logging.getLogger(__name__)
 _CALLBACKS = "after_commit_callbacks"
 
 
-def on_commit(session: Session, fn: Callable[[], None]) -> None:
+def on_commit(session: SessionLike, fn: Callable[[], None]) -> None:
     session.info.setdefault(_CALLBACKS, []).append(fn)
 
 

@@ -5,6 +5,8 @@ Nothing in this module connects to anything at import time.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -13,8 +15,8 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import MetaData, Table
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Deterministic constraint names: Alembic needs them to alter or drop
 # constraints, and SQLite and PostgreSQL then agree on the schema.
@@ -29,9 +31,21 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every model maps a plain Table (no mapping to a join or select), so say so to the checker.
+    __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. At run time it is ``db.Model`` (Base plus Flask-SQLAlchemy's mixins);
+# mypy cannot take a base class from an attribute (python/mypy#8603), so to it this is Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
+# A session as the services take it: a plain Session, or ``db.session``, the request-scoped proxy.
+SessionLike: TypeAlias = Session | scoped_session[Any]
 migrate = Migrate()
 api = Api()
 login_manager = LoginManager()

@@ -7,24 +7,29 @@ no transaction or connection leaks from one job into the next.
 A database connection can drop under a job (PostgreSQL restarted, failed over, or the backend
 terminated). That must cost one job attempt, never the worker: the session is discarded without
 raising (``release_session``), and a job that failed because its connection was lost runs again
-at once (``DB_RETRIES`` times at most). Every job here is idempotent, so running it again is safe.
+(``DB_RETRY_DELAYS``). Every job here is idempotent, so running it again is safe.
 """
 
 from __future__ import annotations
 
 import logging
-from types import TracebackType
+from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from rq import Queue, SimpleWorker
 from rq.executions import Execution
 from rq.job import Job
+from rq.registry import StartedJobRegistry
+from rq.utils import now
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from callcentre.core.extensions import db
 
 log = logging.getLogger(__name__)
-DB_RETRIES = 3  # runs again of one job after lost database connections, beyond its own Retry
+# A job that lost its database connection runs again after these delays (seconds): a killed
+# backend is back at once, a restart or failover takes a while. Past them, the job fails as usual.
+DB_RETRY_DELAYS = (0, 1, 2, 5, 10, 30, 60, 120)
 
 
 def lost_connection(exc: BaseException | None) -> bool:
@@ -68,23 +73,35 @@ class AppContextWorker(SimpleWorker):
             finally:
                 release_session()
 
-    def handle_exception(self, job: Job, *exc_info: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self._failure = exc_info[1] if isinstance(exc_info[1], BaseException) else None
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        self._failure = exc_info[1]  # RQ calls this just before handle_job_failure, with the exception
         super().handle_exception(job, *exc_info)
 
-    def handle_job_failure(self, job: Job, queue: Queue, started_job_registry=None, exc_string: str = "",
-                           execution: Execution | None = None) -> None:
+    def handle_job_failure(self, job: Job, queue: Queue, started_job_registry: StartedJobRegistry | None = None,
+                           exc_string: str = "", execution: Execution | None = None) -> None:
         failure, self._failure = self._failure, None
         runs = int(job.meta.get("db_lost", 0))
-        if lost_connection(failure) and runs < DB_RETRIES:
-            # One more retry than the job had: RQ's own retry path requeues it (at once, or after
-            # the job's next Retry interval), and a Retry budget for provider errors is kept.
-            job.meta["db_lost"] = runs + 1
-            job.retries_left = (job.retries_left or 0) + 1
-            log.warning("job %s lost its database connection; running it again (%d/%d)", job.id, runs + 1,
-                        DB_RETRIES)
-        super().handle_job_failure(job, queue, started_job_registry=started_job_registry, exc_string=exc_string,
-                                   execution=execution)
+        if not lost_connection(failure) or runs >= len(DB_RETRY_DELAYS):
+            super().handle_job_failure(job, queue, started_job_registry=started_job_registry,
+                                       exc_string=exc_string, execution=execution)
+            return
+        # Not RQ's Retry: that budget is the job's own (provider errors), and stays untouched.
+        delay = DB_RETRY_DELAYS[runs]
+        job.meta["db_lost"] = runs + 1
+        log.warning("job %s lost its database connection; running it again in %ss (%d/%d)", job.id, delay,
+                    runs + 1, len(DB_RETRY_DELAYS))
+        try:
+            with self.connection.pipeline() as pipe:
+                self.cleanup_execution(job, pipeline=pipe, execution=execution)
+                if delay:
+                    queue.schedule_job(job, now() + timedelta(seconds=delay), pipeline=pipe)
+                else:
+                    queue._enqueue_job(job, pipeline=pipe, at_front=True)  # as RQ's own Job.retry does
+                pipe.execute()
+        except Exception:  # noqa: BLE001 - Redis failing too: record the failure the usual way
+            log.exception("could not requeue job %s", job.id)
+            super().handle_job_failure(job, queue, started_job_registry=started_job_registry,
+                                       exc_string=exc_string, execution=execution)
 
 
 def make_worker(app: Flask, queue_names: list[str] | None = None, name: str | None = None) -> AppContextWorker:

@@ -19,7 +19,7 @@ def resolve_redis_url(app: Flask) -> str:
 
 
 def get_redis(app: Flask | None = None) -> redis.Redis:
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, is a proxy
     conn = app.extensions.get("callcentre_redis")
     if conn is None:
         conn = redis.Redis.from_url(resolve_redis_url(app), socket_timeout=5, socket_connect_timeout=2)

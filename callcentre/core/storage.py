@@ -2,7 +2,8 @@
 
 Keys are random (192 bits), so a photo's URL cannot be guessed from another's.
 The type is decided by the file's first bytes, never by its name or the
-client's Content-Type: a text file called ``photo.png`` is refused.
+client's Content-Type: a text file called ``photo.png`` is refused. What is stored is the
+picture decoded and encoded again (core/images.py): no EXIF, GPS or other metadata.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import re
 import secrets
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, BinaryIO, Protocol
 
 from flask import Flask, current_app
+
+from callcentre.core.images import ImageRejected, reencode
 
 # Magic bytes of the accepted image types -> (content type, extension).
 JPEG, PNG, WEBP = "image/jpeg", "image/png", "image/webp"
@@ -37,8 +40,9 @@ def sniff_image_type(head: bytes) -> str | None:
     return None
 
 
-def read_image(stream: BinaryIO, max_bytes: int) -> tuple[bytes, str]:
-    """Read an upload whole (at most ``max_bytes``) and return it with its sniffed type."""
+def read_image(stream: IO[bytes], max_bytes: int, max_pixels: int) -> tuple[bytes, str]:
+    """Read an upload whole (at most ``max_bytes``, ``max_pixels``); return it re-encoded without
+    metadata, with its sniffed type."""
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise MediaRejected(f"media is larger than {max_bytes // (1024 * 1024)} MB ({max_bytes} bytes)")
@@ -47,7 +51,10 @@ def read_image(stream: BinaryIO, max_bytes: int) -> tuple[bytes, str]:
     content_type = sniff_image_type(data[:12])
     if content_type is None:
         raise MediaRejected("media must be a JPEG, PNG or WebP image (checked by content, not by name)")
-    return data, content_type
+    try:
+        return reencode(data, content_type, max_pixels), content_type
+    except ImageRejected as exc:
+        raise MediaRejected(str(exc)) from exc
 
 
 class Storage(Protocol):
@@ -108,7 +115,7 @@ class LocalStorage:
 
 def get_storage(app: Flask | None = None) -> Storage:
     """The app's storage, built once from ``MEDIA_DIR`` (default ``INSTANCE_DIR/media``)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, is a proxy
     storage = app.extensions.get("media_storage")
     if storage is None:
         root = Path(app.config.get("MEDIA_DIR") or Path(app.config["INSTANCE_DIR"]) / "media")

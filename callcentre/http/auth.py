@@ -2,44 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
-from flask import Flask, g, request
+from flask import Flask, Request, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from callcentre.core.extensions import csrf, db, login_manager
+from callcentre.http import staff_sessions
 from callcentre.http.errors import ApiError
-from callcentre.models import ApiToken, User, hash_token
+from callcentre.models import ApiToken, User, hash_token, utcnow
 from workflows.roles import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+LAST_USED_GRANULARITY = timedelta(minutes=5)
 
 
 def register_auth(app: Flask) -> None:
     login_manager.login_view = None  # the API answers 401 JSON; the UI sets its own view
 
+    staff_sessions.init_app()
+
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user and user.active else None
+    def load_user(session_id: str) -> User | None:
+        return staff_sessions.load(session_id)  # the cookie carries a StaffSession id, not the user id
 
     @login_manager.request_loader
-    def load_user_from_bearer(req) -> User | None:
+    def load_user_from_bearer(req: Request) -> User | None:
         header = req.headers.get("Authorization", "")
         if not header.lower().startswith("bearer "):
             return None
         row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(header[7:].strip())))
-        if row is None or row.revoked_at is not None or not row.user.active:
+        now = utcnow()
+        # Revoked, expired (API_TOKEN_DAYS) or its user deactivated: 401 from this request on.
+        if row is None or not row.usable_at(now) or not row.user.active:
             return None
+        touch_token(row, now)
         g.auth_via_token = True
         return row.user
 
     @login_manager.unauthorized_handler
-    def unauthorized():
+    def unauthorized() -> NoReturn:
         raise ApiError(401, "authentication required (Authorization: Bearer <token>)")
 
 
@@ -49,7 +58,7 @@ def authenticated_user() -> User:
         raise ApiError(401, "authentication required (Authorization: Bearer <token>)")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("auth_via_token"):
         csrf.protect()
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()
 
 
 def roles_required(*roles: Role | str) -> Callable[[F], F]:
@@ -63,7 +72,7 @@ def roles_required(*roles: Role | str) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         wrapper._roles = allowed  # type: ignore[attr-defined]  # read by the route-audit test
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)  # wraps() kept view's signature
 
     return decorator
 
@@ -73,7 +82,7 @@ def check_role(user: User, allowed: set[str]) -> None:
         raise ApiError(403, f"role '{user.role}' may not do this")
 
 
-def visible_department_ids(user: User) -> Iterable[int] | None:
+def visible_department_ids(user: User) -> Collection[int] | None:
     """None means every department; department staff see their own only."""
     if user.is_department_staff:
         return [user.department_id] if user.department_id else []
@@ -81,4 +90,18 @@ def visible_department_ids(user: User) -> Iterable[int] | None:
 
 
 def touch_token(token: ApiToken, now: datetime) -> None:
-    token.last_used_at = now
+    """Record when the token was last used, to within LAST_USED_GRANULARITY.
+
+    In a short transaction of its own, so a GET (which commits nothing) counts too, and at most
+    once per granularity per token, so the request path stays one read.
+    """
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_GRANULARITY:
+        return
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_GRANULARITY)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(update(ApiToken).where(ApiToken.id == token.id, stale).values(last_used_at=now))
+    except SQLAlchemyError as exc:  # bookkeeping: never refuse a valid token for it
+        current_app.logger.warning("could not record the use of token %s: %s", token.id, exc)
+        return
+    set_committed_value(token, "last_used_at", now)  # seen by this request, not flushed again

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -37,13 +38,13 @@ def _payload(status: int, message: str, errors: dict[str, Any] | None = None) ->
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
-    def handle_api_error(exc: ApiError):
+    def handle_api_error(exc: ApiError) -> ResponseReturnValue:
         db.session.rollback()
         return jsonify(_payload(exc.status, exc.message, exc.errors)), exc.status
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
-    def handle_database_down(exc: Exception):
+    def handle_database_down(exc: Exception) -> ResponseReturnValue:
         # A connection that cannot be made is an outage, not a bug: 503, retry later.
         try:
             db.session.rollback()
@@ -57,7 +58,7 @@ def register_error_handlers(app: Flask) -> None:
         return jsonify(_payload(500, "internal error")), 500
 
     @app.errorhandler(HTTPException)
-    def handle_http(exc: HTTPException):
+    def handle_http(exc: HTTPException) -> ResponseReturnValue:
         if exc.code and exc.code >= 500:
             db.session.rollback()
         data = getattr(exc, "data", None)  # flask-smorest / webargs validation details
@@ -70,7 +71,7 @@ def register_error_handlers(app: Flask) -> None:
         return jsonify(body), exc.code or 500
 
     @app.errorhandler(Exception)
-    def handle_unexpected(exc: Exception):
+    def handle_unexpected(exc: Exception) -> ResponseReturnValue:
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return jsonify(_payload(500, "internal error")), 500

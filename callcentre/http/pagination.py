@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -15,5 +16,5 @@ def paginate(stmt: Select, page: int, per_page: int) -> tuple[list[Any], int]:
     return list(rows), total
 
 
-def envelope(items: list[Any], page: int, per_page: int, total: int) -> dict[str, Any]:
+def envelope(items: Sequence[Any], page: int, per_page: int, total: int) -> dict[str, Any]:
     return {"items": items, "page": page, "per_page": per_page, "total": total}

@@ -14,14 +14,16 @@ a failed Zalo message falls back to SMS.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from time import sleep
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from rq import Retry, get_current_job
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from callcentre.core.extensions import db
 from callcentre.core.redis_client import get_queue
@@ -39,7 +41,7 @@ SEND_JOB = "callcentre.messaging.outbound.send_message"
 
 
 # ----- from the outbox: enqueue ------------------------------------------------
-def enqueue_notify_jobs(event_ids: list[int], app: Flask | None = None) -> None:
+def enqueue_notify_jobs(event_ids: Sequence[int], app: Flask | None = None) -> None:
     """One ``notify_event`` job per event, in one Redis round trip (RQ alone makes two per job).
 
     Called by the outbox dispatcher (outbox.py) and by ``messages-repair``. The job id dedupes in
@@ -152,7 +154,7 @@ def schedule_send(message: OutboundMessage, ticket: Ticket | None) -> None:
     """Enqueue the send now, or at the end of the night unless the ticket is urgent."""
     if message.status != MessageStatus.QUEUED:
         return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, is a proxy
     intervals = retry_intervals(app)
     retry = Retry(max=len(intervals), interval=intervals) if intervals else None
     queue = get_queue(QUEUE, app)
@@ -169,44 +171,68 @@ def schedule_send(message: OutboundMessage, ticket: Ticket | None) -> None:
 
 
 def send_message(message_id: int) -> str:
-    """Send one queued message (a job); raise to let RQ retry a provider error."""
-    now = utcnow()
-    claimed = db.session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.status == MessageStatus.QUEUED.value)
-        .values(status=MessageStatus.SENDING.value, attempts=OutboundMessage.attempts + 1, updated_at=now)
-    ).rowcount
-    db.session.commit()
+    """Send one queued message (a job); raise to let RQ retry a provider error.
+
+    All the send needs is read before the claim, and nothing touches the database between the
+    claim's commit and the provider's answer: a connection lost there would leave the row
+    ``sending`` and the message unsent. Lost before the claim, the job just runs again
+    (core/jobs.py); lost after the send, recording it is retried here (``_record_sent``).
+    """
     message = db.session.get(OutboundMessage, message_id)
-    if message is None or claimed != 1:
+    if message is None or message.status != MessageStatus.QUEUED:
         return message.status if message else "missing"  # sent, failed or claimed by another job
     contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
-    if contact is not None and not contact.can_receive_sms:  # opted out since it was queued
-        message.status, message.last_error = MessageStatus.SUPPRESSED.value, "opted out"
-        db.session.commit()
-        return message.status
+    opted_out = contact is not None and not contact.can_receive_sms  # opted out since it was queued
     cfg = current_app.config
     base = cfg["PUBLIC_BASE_URL"]
+    provider = message.provider
     outgoing = OutgoingMessage(
         to=message.to, body=message.body, reference=message.idempotency_key, template=message.kind,
         params=_zalo_params(message), status_callback=(
-            f"{base}/webhooks/twilio/sms/status?message_id={message.id}" if message.provider == "twilio" else None),
+            f"{base}/webhooks/twilio/sms/status?message_id={message.id}" if provider == "twilio" else None),
     )
+    # An UPDATE without RETURNING gives a CursorResult; Session.execute is typed as Result.
+    claimed = cast(CursorResult[Any], db.session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == MessageStatus.QUEUED.value)
+        .values(status=MessageStatus.SENDING.value, attempts=OutboundMessage.attempts + 1, updated_at=utcnow())
+    )).rowcount
+    db.session.commit()
+    if claimed != 1:
+        return db.session.scalar(select(OutboundMessage.status).where(OutboundMessage.id == message_id)) or "missing"
+    if opted_out:
+        message.status, message.last_error = MessageStatus.SUPPRESSED.value, "opted out"
+        db.session.commit()
+        return message.status
     try:
-        result = create_provider(message.provider, cfg).send(outgoing)
+        result = create_provider(provider, cfg).send(outgoing)
     except ProviderError as exc:
         return _failed(message, exc)
-    # Conditional: a delivery report that raced ahead of us may already have moved it on.
-    db.session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message.id, OutboundMessage.status == MessageStatus.SENDING.value)
-        .values(status=MessageStatus.SENT.value, provider_message_id=result.provider_message_id,
-                last_error=None, updated_at=utcnow())
-    )
-    db.session.commit()
-    db.session.refresh(message)
-    log.info("message %s sent via %s (%s)", message.id, message.provider, result.provider_message_id)
-    return message.status
+    _record_sent(message_id, result.provider_message_id)
+    log.info("message %s sent via %s (%s)", message_id, provider, result.provider_message_id)
+    return db.session.scalar(select(OutboundMessage.status).where(OutboundMessage.id == message_id)) or "missing"
+
+
+def _record_sent(message_id: int, provider_message_id: str | None, tries: int = 3) -> None:
+    """Mark the message sent. The provider has it: a lost connection is retried here, since a
+    run of the job again would find the row ``sending`` and never record it."""
+    for attempt in range(1, tries + 1):
+        try:
+            # Conditional: a delivery report that raced ahead of us may already have moved it on.
+            db.session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id == message_id, OutboundMessage.status == MessageStatus.SENDING.value)
+                .values(status=MessageStatus.SENT.value, provider_message_id=provider_message_id,
+                        last_error=None, updated_at=utcnow())
+            )
+            db.session.commit()
+            return
+        except DBAPIError as exc:
+            db.session.rollback()
+            if not exc.connection_invalidated or attempt == tries:
+                raise
+            log.warning("message %s: database connection lost recording the send; retrying", message_id)
+            sleep(0.5 * attempt)  # a fresh connection at once; a restarting server gets a moment
 
 
 def _zalo_params(message: OutboundMessage) -> dict[str, str]:

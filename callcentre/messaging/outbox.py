@@ -4,8 +4,8 @@ An event that may notify the citizen (``NOTIFY_KINDS``) gets a ``notification_ou
 its own transaction, written by the one history writer (services/history.py). So a request costs
 no Redis round trip, and a Redis outage at commit loses nothing.
 
-Every worker runs a dispatcher thread (``start_dispatcher``): every
-``NOTIFY_DISPATCH_INTERVAL`` seconds it takes the oldest rows (``FOR UPDATE SKIP LOCKED`` on
+Every worker runs ``dispatch`` in a thread (the ``outbox-dispatch`` entry of core/periodic.py):
+every ``NOTIFY_DISPATCH_INTERVAL`` seconds it takes the oldest rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so several workers share the work without doubling it), enqueues their jobs in one
 Redis round trip and deletes the rows in the same transaction. If Redis is down the rows stay
 for the next tick; if the commit fails after the enqueue, the jobs are enqueued again, which
@@ -15,10 +15,7 @@ for the next tick; if the commit fails after the enqueue, the jobs are enqueued 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
-from flask import Flask
 from sqlalchemy import delete, select
 
 from callcentre.core.extensions import db
@@ -52,29 +49,3 @@ def dispatch_all() -> int:
     while (done := dispatch()) > 0:
         total += done
     return total
-
-
-def start_dispatcher(app: Flask, stop: threading.Event) -> threading.Thread:
-    """A daemon thread of the worker process that dispatches the outbox until ``stop`` is set."""
-    interval = float(app.config["NOTIFY_DISPATCH_INTERVAL"])
-
-    def run() -> None:
-        failing = False
-        while not stop.is_set():
-            started, done = time.monotonic(), 0
-            try:
-                with app.app_context():
-                    done = dispatch()
-                if failing:
-                    log.warning("notification outbox dispatch works again")
-                failing = False
-            except Exception:  # noqa: BLE001 - database or Redis unreachable: the rows wait
-                # Once per outage with the traceback, not every second.
-                log.warning("could not dispatch the notification outbox", exc_info=not failing)
-                failing = True
-            if done < BATCH:  # a full batch means a backlog: go on at once
-                stop.wait(max(0.0, interval - (time.monotonic() - started)))
-
-    thread = threading.Thread(target=run, name="notify-outbox-dispatcher", daemon=True)
-    thread.start()
-    return thread

@@ -3,6 +3,7 @@
 Twilio requests must carry a valid ``X-Twilio-Signature`` (403 otherwise),
 computed over ``PUBLIC_BASE_URL + path`` (the URL Twilio was given; behind a
 proxy Flask sees another) or, failing that, the URL of the request itself.
+Only requests that pass that check (or Zalo's MAC) count against ``WEBHOOK_RATELIMIT``.
 Twilio retries, so each handler is idempotent on Twilio's ids: CallSid (the
 unique ``calls.provider_call_id``), MessageSid (``webhook_receipts``, whose
 stored reply is sent again), and status updates that never move backwards.
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -36,6 +37,13 @@ def _rate_limit() -> str:
     return current_app.config["WEBHOOK_RATELIMIT"]
 
 
+def _was_signed(_response: Response) -> bool:
+    """Only a request whose signature held counts against WEBHOOK_RATELIMIT. Flask-Limiter tests
+    the budget before the view and deducts after it, so a flood of unsigned or ill-signed junk
+    (answered 403 after a cheap HMAC check) never uses up the provider's real requests' budget."""
+    return bool(g.get("webhook_signed"))
+
+
 def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
     """403 unless ``X-Twilio-Signature`` is Twilio's signature of this request."""
 
@@ -49,10 +57,11 @@ def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
                 request.url}
         if not any(is_valid_twilio_request(token, url, params, signature) for url in urls):
             return Response("invalid signature", status=403, mimetype="text/plain")
+        g.webhook_signed = True
         return view(*args, **kwargs)
 
     # Read by the route audit (tests/api/test_platform.py): the caller is authenticated by signature.
-    wrapper._roles = frozenset({"twilio-signature"})  # type: ignore[attr-defined]
+    wrapper._roles = frozenset({"twilio-signature"})  # type: ignore[attr-defined]  # a mark on a function
     return wrapper
 
 
@@ -66,7 +75,7 @@ def _base() -> str:
 
 # ----- voice ------------------------------------------------------------------
 @bp.route("/twilio/voice", methods=["POST"])
-@limiter.limit(_rate_limit)
+@limiter.limit(_rate_limit, deduct_when=_was_signed)
 @twilio_signed
 def twilio_voice_incoming() -> Response:
     """An incoming call (and its menu/queue steps, ``?step=``): log it, answer with TwiML."""
@@ -91,7 +100,7 @@ def twilio_voice_incoming() -> Response:
 
 
 @bp.route("/twilio/voice/status", methods=["POST"])
-@limiter.limit(_rate_limit)
+@limiter.limit(_rate_limit, deduct_when=_was_signed)
 @twilio_signed
 def twilio_voice_status() -> Response:
     form = request.form
@@ -106,7 +115,7 @@ def twilio_voice_status() -> Response:
 
 
 @bp.route("/twilio/voice/recording", methods=["POST"])
-@limiter.limit(_rate_limit)
+@limiter.limit(_rate_limit, deduct_when=_was_signed)
 @twilio_signed
 def twilio_voice_recording() -> Response:
     """The ``<Record>`` action (answers TwiML) and the recording status callback (same URL)."""
@@ -121,7 +130,7 @@ def twilio_voice_recording() -> Response:
 
 # ----- SMS --------------------------------------------------------------------
 @bp.route("/twilio/sms", methods=["POST"])
-@limiter.limit(_rate_limit)
+@limiter.limit(_rate_limit, deduct_when=_was_signed)
 @twilio_signed
 def twilio_sms_incoming() -> Response:
     """A citizen's SMS: answered with TwiML; a retried MessageSid gets the same answer, once acted on."""
@@ -149,7 +158,7 @@ def twilio_sms_incoming() -> Response:
 
 
 @bp.route("/twilio/sms/status", methods=["POST"])
-@limiter.limit(_rate_limit)
+@limiter.limit(_rate_limit, deduct_when=_was_signed)
 @twilio_signed
 def twilio_sms_status() -> Response:
     """Delivery reports: move the message forward (never back); unknown messages are ignored."""
@@ -183,7 +192,7 @@ def twilio_sms_status() -> Response:
 
 # ----- Zalo -------------------------------------------------------------------
 @bp.route("/zalo", methods=["POST"])
-@limiter.limit(_rate_limit)
+@limiter.limit(_rate_limit, deduct_when=_was_signed)
 def zalo_webhook() -> Response:
     """OA events, MAC-verified with the app secret; a retried event (same msg_id) is acted on once."""
     raw = request.get_data(cache=True)
@@ -191,6 +200,7 @@ def zalo_webhook() -> Response:
     if not zalo.verify_webhook(raw, request.headers.get("X-ZEvent-Signature"), cfg["ZALO_APP_SECRET"],
                                cfg["ZALO_APP_ID"] or None):
         return Response("invalid signature", status=403, mimetype="text/plain")
+    g.webhook_signed = True
     event = zalo.parse_event(request.get_json(force=True, silent=True) or {})
     key = event.idempotency_key[:100]
     seen = db.session.scalar(select(WebhookReceipt.id).where(WebhookReceipt.provider == "zalo",

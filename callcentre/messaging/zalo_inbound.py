@@ -52,9 +52,9 @@ def handle_event(event: ZaloEvent) -> int | None:
         contact.zalo_user_id = event.user_id
         contact.zalo_consent = True  # shared with the OA to be served there: notify on Zalo first
         return None
-    if not event.is_user_message or not (event.text or "").strip():
+    text = (event.text or "").strip()
+    if not event.is_user_message or not text:
         return None  # follows, reads, reactions: nothing to file
-    text = event.text.strip()
     ticket = _open_ticket_of(event.user_id)
     if ticket is not None:
         record_event(db.session, ticket, "citizen_message", actor_label="citizen", from_status=ticket.status,

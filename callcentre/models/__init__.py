@@ -12,6 +12,7 @@ from callcentre.models.messaging import (  # noqa: F401
 )
 from callcentre.models.open311 import ApiClient, TicketMedia  # noqa: F401  (registers the Open311 tables)
 from callcentre.models.org import Category, Department
+from callcentre.models.session import LoginFailure, StaffSession
 from callcentre.models.sla import CalendarException, SlaAlert, SlaClock, SlaPolicy, WorkCalendar
 from callcentre.models.ticket import Channel, Priority, Ticket, TicketEvent
 from callcentre.models.types import UTCDateTime, utcnow
@@ -20,7 +21,7 @@ from callcentre.models.workflow import ExtensionRequest, Notification
 
 __all__ = [
     "ApiToken", "CalendarException", "Call", "Category", "Channel", "Contact",
-    "Department", "Disposition", "ExtensionRequest", "IdempotencyKey", "Notification", "Priority",
-    "SlaAlert", "SlaClock", "SlaPolicy", "Ticket", "TicketEvent", "UTCDateTime", "User", "WorkCalendar",
+    "Department", "Disposition", "ExtensionRequest", "IdempotencyKey", "LoginFailure", "Notification", "Priority",
+    "SlaAlert", "SlaClock", "SlaPolicy", "StaffSession", "Ticket", "TicketEvent", "UTCDateTime", "User", "WorkCalendar",
     "call_tickets", "hash_token", "utcnow",
 ]

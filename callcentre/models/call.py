@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from callcentre.core.extensions import db
+from callcentre.core.extensions import Model
 from callcentre.models.contact import Contact
 from callcentre.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from callcentre.models.ticket import Ticket
+    from callcentre.models.user import User
 
 
 class Disposition(StrEnum):
@@ -25,13 +30,13 @@ class Disposition(StrEnum):
 
 call_tickets = Table(
     "call_tickets",
-    db.Model.metadata,
+    Model.metadata,
     Column("call_id", ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
     Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
-class Call(db.Model):
+class Call(Model):
     __tablename__ = "calls"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +58,7 @@ class Call(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contact: Mapped[Contact | None] = relationship()
-    operator: Mapped[User | None] = relationship()  # noqa: F821 - resolved by the registry
-    tickets: Mapped[list[Ticket]] = relationship(  # noqa: F821 - resolved by the registry
+    operator: Mapped[User | None] = relationship()
+    tickets: Mapped[list[Ticket]] = relationship(
         secondary=call_tickets, back_populates="calls"
     )

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callcentre.core.extensions import db
+from callcentre.core.extensions import Model
 from callcentre.models.types import UTCDateTime, utcnow
 
 
-class Contact(db.Model):
+class Contact(Model):
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)

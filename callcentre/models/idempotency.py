@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callcentre.core.extensions import db
+from callcentre.core.extensions import Model
 from callcentre.models.types import UTCDateTime, utcnow
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("scope", "key"),)
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from callcentre.core.extensions import db
+from callcentre.core.extensions import Model
 from callcentre.models.types import UTCDateTime, utcnow
 
 
@@ -22,7 +22,7 @@ class MessageStatus(StrEnum):
     SUPPRESSED = "suppressed"  # never sent on purpose (opted out, nobody to send to)
 
 
-class OutboundMessage(db.Model):
+class OutboundMessage(Model):
     """One message to a citizen, created once per (event, channel) and sent at most once."""
 
     __tablename__ = "outbound_messages"
@@ -51,7 +51,7 @@ class OutboundMessage(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class MessageTemplate(db.Model):
+class MessageTemplate(Model):
     """The text of one kind of message, per language and channel; data, edited without a deploy."""
 
     __tablename__ = "message_templates"
@@ -65,7 +65,7 @@ class MessageTemplate(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class WebhookReceipt(db.Model):
+class WebhookReceipt(Model):
     """A provider request already handled (Twilio and Zalo retry): its id, and what we answered."""
 
     __tablename__ = "webhook_receipts"
@@ -82,7 +82,7 @@ class WebhookReceipt(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class NotificationOutbox(db.Model):
+class NotificationOutbox(Model):
     """A transactional outbox: events whose citizen notification is still to be queued.
 
     The row is written in the event's own transaction, so a committed event is never without

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from callcentre.core.extensions import db
+from callcentre.core.extensions import Model
 from callcentre.models.ticket import Ticket, TicketEvent
 from callcentre.models.types import UTCDateTime, utcnow
 from callcentre.models.user import hash_token
@@ -16,7 +16,7 @@ from callcentre.models.user import hash_token
 KEY_PREFIX = "o311_"
 
 
-class ApiClient(db.Model):
+class ApiClient(Model):
     """A third-party application allowed to POST service requests (one key each)."""
 
     __tablename__ = "api_clients"
@@ -42,7 +42,7 @@ class ApiClient(db.Model):
         return cls(name=name, key_hash=hash_token(plaintext), prefix=plaintext[:12]), plaintext
 
 
-class TicketMedia(db.Model):
+class TicketMedia(Model):
     """A photo of a ticket: a file in our storage (``storage_key``) or a client's URL."""
 
     __tablename__ = "ticket_media"

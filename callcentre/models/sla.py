@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from callcentre.core.extensions import db
+from callcentre.core.extensions import Model
 from callcentre.models.org import Category
 from callcentre.models.types import UTCDateTime, utcnow
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from callcentre.models.ticket import Ticket
 
 
-class WorkCalendar(db.Model):
+class WorkCalendar(Model):
     """Office hours per weekday plus public holidays and ad-hoc exceptions."""
 
     __tablename__ = "work_calendars"
@@ -37,7 +37,7 @@ class WorkCalendar(db.Model):
     )
 
 
-class CalendarException(db.Model):
+class CalendarException(Model):
     """A typhoon day off, or a Saturday worked in a government day swap."""
 
     __tablename__ = "calendar_exceptions"
@@ -54,7 +54,7 @@ class CalendarException(db.Model):
     calendar: Mapped[WorkCalendar] = relationship(back_populates="exceptions")
 
 
-class SlaPolicy(db.Model):
+class SlaPolicy(Model):
     """Per category and priority: time to accept, time to resolve, when to warn."""
 
     __tablename__ = "sla_policies"
@@ -74,7 +74,7 @@ class SlaPolicy(db.Model):
     calendar: Mapped[WorkCalendar] = relationship()
 
 
-class SlaClock(db.Model):
+class SlaClock(Model):
     """One running (or paused, or stopped) deadline of a ticket."""
 
     __tablename__ = "sla_clocks"
@@ -106,7 +106,7 @@ class SlaClock(db.Model):
     ticket: Mapped[Ticket] = relationship()
 
 
-class SlaAlert(db.Model):
+class SlaAlert(Model):
     """A warning or breach, recorded once per ticket, clock, level and deadline."""
 
     __tablename__ = "sla_alerts"

@@ -6,16 +6,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Connection, Float, ForeignKey, Index, Integer, String, Text, event, false
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
-from callcentre.core.extensions import db
+from callcentre.core.extensions import Model
 from callcentre.models.contact import Contact
 from callcentre.models.org import Category, Department
 from callcentre.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from callcentre.models.call import Call
+    from callcentre.models.open311 import TicketMedia
     from callcentre.models.sla import SlaClock
     from callcentre.models.user import User
 
@@ -35,7 +36,7 @@ class Priority(StrEnum):
     URGENT = "urgent"
 
 
-class Ticket(db.Model):
+class Ticket(Model):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_department_status_created", "department_id", "status", "created_at"),
@@ -48,6 +49,8 @@ class Ticket(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     priority: Mapped[str] = mapped_column(String(10), default=Priority.NORMAL)
+    # Staff-set at intake: no public view shows the ticket at all (services/publication.py).
+    confidential: Mapped[bool] = mapped_column(default=False, server_default=false())
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     # The address as filed: administrative units change, a ticket keeps its own.
@@ -85,9 +88,12 @@ class Ticket(db.Model):
     calls: Mapped[list[Call]] = relationship(secondary="call_tickets", back_populates="tickets")
     duplicate_of: Mapped[Ticket | None] = relationship(remote_side="Ticket.id")
     clocks: Mapped[list[SlaClock]] = relationship(order_by="SlaClock.kind", viewonly=True)
+    if TYPE_CHECKING:
+        # Made by TicketMedia's backref (models/open311.py); declared here for the type checker only.
+        media: Mapped[list[TicketMedia]]
 
 
-class TicketEvent(db.Model):
+class TicketEvent(Model):
     """One change of a ticket: who, when, what, from which state to which, why."""
 
     __tablename__ = "ticket_events"
@@ -112,5 +118,5 @@ class TicketEvent(db.Model):
 
 @event.listens_for(TicketEvent, "before_update")
 @event.listens_for(TicketEvent, "before_delete")
-def _history_is_append_only(mapper, connection, target: TicketEvent) -> None:
+def _history_is_append_only(mapper: Mapper[TicketEvent], connection: Connection, target: TicketEvent) -> None:
     raise RuntimeError("ticket history is append-only")

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from callcentre.core.extensions import db
+from callcentre.core.extensions import Model
 from callcentre.models.org import Department
 from callcentre.models.types import UTCDateTime, utcnow
 from workflows.roles import DEPARTMENT_ROLES
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +41,14 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
+    def get_session_id(self) -> str:
+        """What the session cookie carries (Flask-Login's ``id_attribute``, see http/staff_sessions.py):
+        this web login's random id, never the user id, so ending the login server-side ends it."""
+        token: str | None = getattr(self, "web_session_token", None)
+        if not token:
+            raise RuntimeError("sign staff in with callcentre.http.staff_sessions.sign_in")
+        return token
+
     @property
     def is_department_staff(self) -> bool:
         return self.role in DEPARTMENT_ROLES
@@ -51,7 +59,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,11 +70,25 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set at issue (API_TOKEN_DAYS); the bearer lookup refuses the token from then on.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(lazy="joined")
 
     @classmethod
-    def issue(cls, user: User) -> tuple[ApiToken, str]:
+    def issue(cls, user: User, valid_for: timedelta) -> tuple[ApiToken, str]:
         """Create a token row; the plaintext is returned once and never stored."""
         plaintext = "cc_" + secrets.token_urlsafe(32)
-        return cls(user=user, token_hash=hash_token(plaintext), prefix=plaintext[:10]), plaintext
+        now = utcnow()
+        return cls(user=user, token_hash=hash_token(plaintext), prefix=plaintext[:10], created_at=now,
+                   expires_at=now + valid_for), plaintext
+
+    def usable_at(self, now: datetime) -> bool:
+        """Not revoked and not expired (the user's ``active`` is checked beside it)."""
+        return self.revoked_at is None and now < self.expires_at
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.usable_at(utcnow()) else "expired"

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from callcentre.core.extensions import db
+from callcentre.core.extensions import Model
 from callcentre.models.types import UTCDateTime, utcnow
 from callcentre.models.user import User
 
 
-class ExtensionRequest(db.Model):
+class ExtensionRequest(Model):
     """A department head asks for more time; a supervisor decides."""
 
     __tablename__ = "extension_requests"
@@ -31,7 +31,7 @@ class ExtensionRequest(db.Model):
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
 
 
-class Notification(db.Model):
+class Notification(Model):
     """An in-app notice to one staff member (SLA warnings, breaches, decisions)."""
 
     __tablename__ = "notifications"

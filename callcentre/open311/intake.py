@@ -13,6 +13,7 @@ import io
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
@@ -32,8 +33,9 @@ from callcentre.open311.params import param
 from callcentre.services.tickets import create_ticket
 
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 MAX_DESCRIPTION = 5000
+MAX_MEDIA_URL = 1000
+_NOT_IN_URL = frozenset('<>"\\')  # never valid unencoded; a backslash reads as "/" in browsers
 MAX_UPLOADS = 5  # photos per request
 
 
@@ -109,10 +111,25 @@ def _contact(problems: list[str]) -> dict[str, Any] | None:
     return {"phone": phone, "name": name, "language": lang if lang in ("vi", "en") else "vi"}
 
 
+def is_media_url(url: str) -> bool:
+    """An ``https`` URL with a host, no user:password part, no whitespace or control characters."""
+    if len(url) > MAX_MEDIA_URL or any(c.isspace() or not c.isprintable() or c in _NOT_IN_URL for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a malformed port)
+    except ValueError:
+        return False
+    return (parts.scheme == "https" and bool(parts.hostname)
+            and parts.username is None and parts.password is None)
+
+
 def _media_url(problems: list[str]) -> str | None:
+    """Stored as given; shown only as a link or ``src`` (JSON/XML values, escaped attributes)."""
     url = param("media_url")
-    if url is not None and (len(url) > 1000 or not _URL.match(url)):
-        problems.append("media_url must be an http(s) URL of at most 1000 characters")
+    if url is not None and not is_media_url(url):
+        problems.append(f"media_url must be an https URL of at most {MAX_MEDIA_URL} characters, "
+                        "without spaces or a user name/password")
     return url
 
 
@@ -126,7 +143,8 @@ def _uploads(problems: list[str]) -> list[tuple[bytes, str]]:
         if not upload.filename and not upload.content_length:
             continue  # an empty file input
         try:
-            images.append(read_image(upload.stream, current_app.config["MEDIA_MAX_BYTES"]))
+            images.append(read_image(upload.stream, current_app.config["MEDIA_MAX_BYTES"],
+                                     current_app.config["MEDIA_MAX_PIXELS"]))
         except MediaRejected as exc:
             problems.append(f"media: {exc}")
     return images

@@ -1,25 +1,36 @@
-"""``/media/<key>``: uploaded photos served back (keys are random, so not enumerable)."""
+"""``/media/<key>``: uploaded photos served back (keys are random, so not enumerable).
+
+Only a photo that belongs to a ticket is served (a file left by a write that did not commit is
+not), with the type recorded at upload (the bytes were re-encoded as that type: core/images.py).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, send_file
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
-from callcentre.core.extensions import limiter
-from callcentre.core.storage import EXTENSIONS, get_storage
+from callcentre.core.extensions import db, limiter
+from callcentre.core.storage import KEY_PATTERN, get_storage
+from callcentre.models import TicketMedia
 
 bp = Blueprint("media", __name__)
-_TYPES = {ext: content_type for content_type, ext in EXTENSIONS.items()}
 
 
 @bp.route("/media/<key>")
 @limiter.limit(lambda: current_app.config["RATELIMIT_PUBLIC"])
 def media(key: str) -> ResponseReturnValue:
+    if not KEY_PATTERN.match(key):
+        abort(404)
+    content_type = db.session.scalar(select(TicketMedia.content_type).where(TicketMedia.storage_key == key))
+    if content_type is None:
+        abort(404)
     try:
         stream = get_storage().open(key)
     except FileNotFoundError:
         abort(404)
-    resp = send_file(stream, mimetype=_TYPES[key.rsplit(".", 1)[1]], max_age=86400)
+    # Shown in the browser, saved under its key's name if the user saves it.
+    resp = send_file(stream, mimetype=content_type, max_age=86400, download_name=key, as_attachment=False)
     # Never let a browser guess another type from the bytes.
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

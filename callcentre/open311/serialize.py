@@ -2,7 +2,8 @@
 
 A ticket's ``description`` is withheld (sent empty) like on the public lookup
 page: operators' notes and citizens' texts quote names, phone numbers and
-house numbers. ``status_notes`` carries the department's public answer.
+house numbers. ``status_notes`` carries the department's public answer. The location is the
+public one (``services.publication.public_location``: no house number, coordinates to ~100 m).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from callcentre.formats.textnorm import search_key
 from callcentre.models import Category, Department, Ticket, TicketEvent
 from callcentre.open311.definitions import attributes_of
 from callcentre.open311.params import local_iso, public_status
+from callcentre.services.publication import public_location
 from workflows.definition import BY_NAME
 from workflows.states import label
 
@@ -48,6 +50,7 @@ def _status_extension(status: str, lang: str) -> dict[str, Any]:
 
 def service_request(ticket: Ticket, lang: str) -> dict[str, Any]:
     media = [media_url(m) for m in ticket.media]
+    location = public_location(ticket)
     return {
         "service_request_id": ticket.receipt_code,
         "status": public_status(ticket.status),
@@ -60,11 +63,11 @@ def service_request(ticket: Ticket, lang: str) -> dict[str, Any]:
         "requested_datetime": local_iso(ticket.created_at),
         "updated_datetime": local_iso(ticket.updated_at),
         "expected_datetime": local_iso(ticket.resolve_deadline),
-        "address": ticket.address,
-        "address_id": ticket.commune_code,
+        "address": location["address"],
+        "address_id": location["commune_code"],
         "zipcode": None,
-        "lat": ticket.lat,
-        "long": ticket.lng,
+        "lat": location["lat"],
+        "long": location["lng"],
         "media_url": media[0] if media else None,
         "extended_attributes": {**_status_extension(ticket.status, lang), "channel": ticket.channel,
                                 "media_urls": media},

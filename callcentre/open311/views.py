@@ -30,6 +30,7 @@ from callcentre.open311.params import (
     status_filter,
 )
 from callcentre.open311.serialize import service, service_request, service_request_update
+from callcentre.services.publication import publicly_findable, publicly_listed
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_IDS = 1000  # service_request_id values looked up at once
@@ -57,7 +58,7 @@ def _common_params() -> None:
 
 def _media_option() -> Any:
     configure_mappers()  # Ticket.media is a backref: it exists once the mappers are configured
-    return selectinload(Ticket.media)  # type: ignore[attr-defined]
+    return selectinload(Ticket.media)
 
 
 def _ticket_query() -> Select:
@@ -65,12 +66,13 @@ def _ticket_query() -> Select:
 
 
 def find_ticket(code: str) -> Ticket:
-    """By receipt code (any typed form: ``abcde-12345`` works too), or the spec's 404."""
+    """By receipt code (any typed form: ``abcde-12345`` works too), or the spec's 404 (also for a
+    ticket the publication rules hide: services/publication.py)."""
     try:
         canonical = normalize(code)
     except InvalidReceiptCode:
         raise not_found(f"service_request_id '{code}' not found") from None
-    ticket = db.session.scalar(_ticket_query().where(Ticket.receipt_code == canonical))
+    ticket = db.session.scalar(_ticket_query().where(Ticket.receipt_code == canonical, publicly_findable()))
     if ticket is None:
         raise not_found(f"service_request_id '{code}' not found")
     return ticket
@@ -120,22 +122,19 @@ def service_definition(service_code: str) -> ResponseReturnValue:
 @bp.route("/requests.<fmt>", methods=["GET"])
 @limiter.limit(public_limit)
 def list_requests() -> ResponseReturnValue:
+    """Asked for by receipt code: any findable ticket; browsed: only the listed ones (publication.py)."""
     lang = language()
     ids = comma_list("service_request_id")
     if ids:
         # The spec: with service_request_id every other filter is ignored. Unknown ids are skipped.
-        codes = []
-        for raw in ids[:MAX_IDS]:
-            try:
-                codes.append(normalize(raw))
-            except InvalidReceiptCode:
-                continue
-        stmt = _ticket_query().where(Ticket.receipt_code.in_(codes)).order_by(Ticket.created_at.desc())
+        codes = _receipt_codes(ids[:MAX_IDS])
+        stmt = (_ticket_query().where(Ticket.receipt_code.in_(codes), publicly_findable())
+                .order_by(Ticket.created_at.desc()))
         return respond([service_request(t, lang) for t in db.session.scalars(stmt).unique()],
                        "service_requests", "request")
     start, end = date_range(datetime.now(UTC))
     page, page_size = page_params()
-    stmt = _ticket_query().where(Ticket.created_at >= start, Ticket.created_at <= end)
+    stmt = _ticket_query().where(Ticket.created_at >= start, Ticket.created_at <= end, publicly_listed())
     codes = comma_list("service_code")
     if codes:
         stmt = stmt.where(Ticket.category_id.in_(select(Category.id).where(Category.code.in_(codes))))
@@ -145,6 +144,17 @@ def list_requests() -> ResponseReturnValue:
     stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(page_size).offset((page - 1) * page_size)
     return respond([service_request(t, lang) for t in db.session.scalars(stmt).unique()],
                    "service_requests", "request")
+
+
+def _receipt_codes(raw_codes: list[str]) -> list[str]:
+    """The canonical form of each well-formed code; malformed ones are skipped."""
+    codes = []
+    for raw in raw_codes:
+        try:
+            codes.append(normalize(raw))
+        except InvalidReceiptCode:
+            continue
+    return codes
 
 
 @bp.route("/requests/<service_request_id>.<fmt>", methods=["GET"])
@@ -164,7 +174,8 @@ def get_token(token: str) -> ResponseReturnValue:
 @bp.route("/servicerequestupdates.<fmt>", methods=["GET"])
 @limiter.limit(public_limit)
 def service_request_updates() -> ResponseReturnValue:
-    """Public status changes (FixMyStreet's extension), oldest first, by date range."""
+    """Public status changes (FixMyStreet's extension), oldest first, by date range: of the listed
+    tickets, or of the findable ones asked for by ``service_request_id`` (publication.py)."""
     lang = language()
     start, end = date_range(datetime.now(UTC))
     page, page_size = page_params()
@@ -181,13 +192,11 @@ def service_request_updates() -> ResponseReturnValue:
         stmt = stmt.where(TicketEvent.ticket_id.in_(
             select(Ticket.id).join(Category).where(Category.code.in_(codes))))
     if param("service_request_id"):
-        wanted = []
-        for raw in comma_list("service_request_id"):
-            try:
-                wanted.append(normalize(raw))
-            except InvalidReceiptCode:
-                continue
-        stmt = stmt.where(TicketEvent.ticket_id.in_(select(Ticket.id).where(Ticket.receipt_code.in_(wanted))))
+        wanted = _receipt_codes(comma_list("service_request_id")[:MAX_IDS])
+        stmt = stmt.where(TicketEvent.ticket_id.in_(
+            select(Ticket.id).where(Ticket.receipt_code.in_(wanted), publicly_findable())))
+    else:
+        stmt = stmt.where(TicketEvent.ticket_id.in_(select(Ticket.id).where(publicly_listed())))
     events = db.session.scalars(stmt).unique()
     return respond([service_request_update(e, lang) for e in events], "service_request_updates", "request_update")
 

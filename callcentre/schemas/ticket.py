@@ -58,6 +58,8 @@ class TicketCreate(Schema):
     contact = fields.Nested(ContactIn, required=True)
     location = fields.Nested(LocationIn, load_default=None)
     call_id = fields.Integer(load_default=None)
+    confidential = fields.Boolean(load_default=False, metadata={
+        "description": "staff only: the ticket never appears in a public view (Open311, lookup page)"})
 
     @pre_load
     def _strip(self, data: Any, **_: Any) -> Any:
@@ -130,6 +132,7 @@ class TicketOut(Schema):
     status_label = fields.Function(lambda t: {"vi": label(t.status, "vi"), "en": label(t.status, "en")})
     channel = fields.String()
     priority = fields.String()
+    confidential = fields.Boolean()
     category = fields.Nested(CategoryRef)
     department = fields.Nested(DepartmentRef, allow_none=True)
     title = fields.String()

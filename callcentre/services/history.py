@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
 
+from callcentre.core.extensions import SessionLike
 from callcentre.models import NotificationOutbox, Ticket, TicketEvent, User, utcnow
 
 # Events the citizen is told about (templates per kind in messaging/templates.py).
@@ -24,7 +24,7 @@ NOTIFY_KINDS = frozenset({"created", "request_info", "resolve", "close"})
 OUTBOX = NotificationOutbox.__table__
 
 
-def record_event(session: Session, ticket: Ticket, kind: str, *, actor: User | None = None,
+def record_event(session: SessionLike, ticket: Ticket, kind: str, *, actor: User | None = None,
                  actor_label: str | None = None, from_status: str | None = None, to_status: str | None = None,
                  note: str | None = None, payload: dict[str, Any] | None = None, public: bool = False,
                  at: datetime | None = None) -> TicketEvent:
@@ -42,7 +42,7 @@ def record_event(session: Session, ticket: Ticket, kind: str, *, actor: User | N
     return event
 
 
-def record_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+def record_events(session: SessionLike, rows: Sequence[dict[str, Any]]) -> int:
     """Append many events at once, each a dict of ``TicketEvent`` columns (``ticket_id``, ``kind``,
     ``created_at``, ...), without loading their tickets. For batch writers (the SLA sweep): the
     ORM objects of these tickets in this session do not see the new events until expired."""

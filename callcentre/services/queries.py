@@ -6,10 +6,11 @@ drift apart (same filters, same department scope, same order)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from callcentre.core.extensions import db
@@ -29,6 +30,7 @@ from callcentre.models import (
     TicketEvent,
     User,
 )
+from callcentre.services.publication import publicly_findable
 from callcentre.sla.calendars import calendar_by_id
 from callcentre.sla.clocks import to_state
 from workflows import sla as sla_rules
@@ -49,8 +51,14 @@ def department_scope(stmt: Select, column: Any, user: User, code: str | None) ->
 
 # -- tickets --------------------------------------------------------------------
 
+def _department_sees(ticket: Ticket, allowed: Collection[int]) -> bool:
+    """Department staff see a ticket once it is assigned to their department: not while it is
+    ``received`` and still the operators' (``assigned_at`` unset), nor once returned (no department)."""
+    return ticket.department_id in allowed and ticket.assigned_at is not None
+
+
 def load_visible_ticket(ticket_id: int, user: User, *, detail: bool = False) -> Ticket:
-    """The ticket if this user may see it: 404 if missing, 403 if another department's."""
+    """The ticket if this user may see it: 404 if missing, 403 if not (yet) assigned to their department."""
     options = [joinedload(Ticket.category), joinedload(Ticket.department), joinedload(Ticket.contact),
                selectinload(Ticket.clocks)]
     if detail:
@@ -59,8 +67,8 @@ def load_visible_ticket(ticket_id: int, user: User, *, detail: bool = False) -> 
     if ticket is None:
         raise ApiError(404, "no such ticket")
     allowed = visible_department_ids(user)
-    if allowed is not None and ticket.department_id not in allowed:
-        raise ApiError(403, "this ticket belongs to another department")
+    if allowed is not None and not _department_sees(ticket, allowed):
+        raise ApiError(403, "this ticket is not assigned to your department")
     return ticket
 
 
@@ -71,8 +79,8 @@ def filtered_tickets(query: dict[str, Any], user: User) -> Select:
         selectinload(Ticket.clocks),
     )
     allowed = visible_department_ids(user)
-    if allowed is not None:
-        stmt = stmt.where(Ticket.department_id.in_(list(allowed)))
+    if allowed is not None:  # the rule of _department_sees
+        stmt = stmt.where(Ticket.department_id.in_(list(allowed)), Ticket.assigned_at.is_not(None))
     if query.get("status"):
         stmt = stmt.where(Ticket.status.in_([s.strip() for s in query["status"].split(",") if s.strip()]))
     if query.get("department"):
@@ -102,13 +110,14 @@ def filtered_tickets(query: dict[str, Any], user: User) -> Select:
 
 
 def find_public_ticket(code: str) -> Ticket:
-    """The ticket with this receipt code (any usual spelling): 422 if malformed, 404 if none."""
+    """The ticket with this receipt code (any usual spelling): 422 if malformed, 404 if none or if the
+    publication rules hide it (services/publication.py)."""
     try:
         canonical = normalize(code)
     except InvalidReceiptCode as exc:
         raise ApiError(422, "invalid receipt code", {"path": {"receipt_code": [str(exc)]}}) from exc
     ticket = db.session.scalar(
-        select(Ticket).where(Ticket.receipt_code == canonical)
+        select(Ticket).where(Ticket.receipt_code == canonical, publicly_findable())
         .options(joinedload(Ticket.category), joinedload(Ticket.department), selectinload(Ticket.events))
     )
     if ticket is None:
@@ -134,7 +143,7 @@ def caller_history(phone: str) -> dict[str, Any]:
     return {"phone": phone, "contact": contact, "tickets": tickets, "calls": calls}
 
 
-def pending_extensions() -> list[Any]:
+def pending_extensions() -> Sequence[Row[ExtensionRequest, str, datetime | None, str]]:
     """Deadline extensions awaiting a supervisor: (request, receipt code, deadline, requester), oldest first."""
     return db.session.execute(
         select(ExtensionRequest, Ticket.receipt_code, Ticket.resolve_deadline, User.username)

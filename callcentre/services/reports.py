@@ -16,9 +16,7 @@ from callcentre.core.extensions import db
 from callcentre.models import Call, Department, Disposition, SlaAlert, SlaClock, Ticket, User
 from callcentre.services.queries import department_scope
 from workflows.durations import parse_duration
-from workflows.states import OPEN, Status
-
-OPEN_STATUSES = [s.value for s in OPEN]
+from workflows.states import OPEN_VALUES, Status
 
 
 def _local_day(value: datetime) -> date:
@@ -39,16 +37,16 @@ def sla_summary(query: dict[str, Any], user: User) -> list[dict[str, Any]]:
     departments = department_scope(select(Department).where(Department.active.is_(True)), Department.id, user, None)
     depts = db.session.scalars(departments.order_by(Department.name_vi)).all()
     open_counts = dict(db.session.execute(
-        select(Ticket.department_id, func.count()).where(Ticket.status.in_(OPEN_STATUSES))
+        select(Ticket.department_id, func.count()).where(Ticket.status.in_(OPEN_VALUES))
         .group_by(Ticket.department_id)).all())
     running = and_(SlaClock.ticket_id == Ticket.id, SlaClock.stopped_at.is_(None))
     breached_counts = dict(db.session.execute(
-        select(Ticket.department_id, func.count()).where(Ticket.status.in_(OPEN_STATUSES),
+        select(Ticket.department_id, func.count()).where(Ticket.status.in_(OPEN_VALUES),
                                                          exists().where(running, SlaClock.breached.is_(True)))
         .group_by(Ticket.department_id)).all())
     at_risk_counts = dict(db.session.execute(
         select(Ticket.department_id, func.count()).where(
-            Ticket.status.in_(OPEN_STATUSES),
+            Ticket.status.in_(OPEN_VALUES),
             exists().where(running, SlaClock.breached.is_(False),
                            (SlaClock.due_at <= until) | SlaClock.warned.is_(True)),
             ~exists().where(running, SlaClock.breached.is_(True)))
@@ -62,6 +60,7 @@ def sla_summary(query: dict[str, Any], user: User) -> list[dict[str, Any]]:
         resolved = resolved.where(Ticket.resolved_at >= start)
     per_dept: dict[int | None, dict[str, list[float]]] = defaultdict(lambda: {"resolve": [], "accept": [], "late": []})
     for dept_id, created, resolved_at, assigned, accepted, late in db.session.execute(resolved):
+        assert resolved_at is not None  # the WHERE excludes NULL
         bucket = per_dept[dept_id]
         bucket["resolve"].append((resolved_at - created).total_seconds())
         bucket["late"].append(1.0 if late else 0.0)
@@ -98,7 +97,7 @@ def status_counts(dept_code: str | None) -> tuple[list[str], list[dict[str, Any]
         row["counts"][status] = n
         row["total"] += n
         statuses.add(status)
-    order = [s.value for s in Status if s.value in statuses]
+    order: list[str] = [s.value for s in Status if s.value in statuses]
     return order, sorted(table.values(), key=lambda r: -r["total"])
 
 
@@ -106,7 +105,7 @@ def breach_trend(days: int) -> dict[str, Any]:
     """Per department and local day: breaches detected and on-time rate of tickets answered."""
     day_list = _last_days(days)
     since = datetime.now(UTC) - timedelta(days=days + 1)
-    codes = dict(db.session.execute(select(Department.id, Department.code)).all())
+    codes: dict[int | None, str] = dict(db.session.execute(select(Department.id, Department.code)).all())
     breaches: dict[str, Counter] = defaultdict(Counter)
     for dept_id, detected in db.session.execute(
             select(SlaAlert.department_id, SlaAlert.detected_at)
@@ -117,10 +116,11 @@ def breach_trend(days: int) -> dict[str, Any]:
     for dept_id, resolved_at, was_late in db.session.execute(
             select(Ticket.department_id, Ticket.resolved_at, late.label("late"))
             .where(Ticket.resolved_at.is_not(None), Ticket.resolved_at >= since)):
+        assert resolved_at is not None  # the WHERE excludes NULL
         cell = answered[codes.get(dept_id, "—")][_local_day(resolved_at)]
         cell[0] += 0 if was_late else 1
         cell[1] += 1
-    rows = []
+    rows: list[dict[str, Any]] = []
     for code in sorted(set(breaches) | set(answered)):
         on_time, total = (sum(c[0] for c in answered[code].values()), sum(c[1] for c in answered[code].values()))
         rows.append({

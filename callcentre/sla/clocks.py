@@ -6,6 +6,7 @@ mirrored on the ticket, and the timers scheduled after commit agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -55,9 +56,15 @@ def clocks_of(ticket: Ticket) -> dict[str, SlaClock]:
 
 
 class TermsLike(Protocol):
-    accept_within: str
-    resolve_within: str
-    warn_at: float
+    # Read-only: ``Terms`` is a frozen dataclass.
+    @property
+    def accept_within(self) -> str: ...
+
+    @property
+    def resolve_within(self) -> str: ...
+
+    @property
+    def warn_at(self) -> float: ...
 
     @property
     def calendar(self) -> WorkingCalendar: ...
@@ -100,7 +107,8 @@ def stop(ticket: Ticket, kinds: tuple[str, ...], at: datetime, reason: str) -> N
             store(row, sla._refresh(state, calendar_by_id(row.calendar_id)))
 
 
-def _apply(ticket: Ticket, kinds: tuple[str, ...], fn) -> None:
+def _apply(ticket: Ticket, kinds: tuple[str, ...],
+           fn: Callable[[sla.ClockState, WorkingCalendar], sla.ClockState]) -> None:
     for kind, row in clocks_of(ticket).items():
         if kind in kinds and row.stopped_at is None:
             cal: WorkingCalendar = calendar_by_id(row.calendar_id)

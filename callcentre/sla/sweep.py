@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, insert, select, update
@@ -34,6 +36,12 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 
 
+# (department -> head ids, department -> officer ids, supervisor ids)
+Recipients = tuple[dict[int, list[int]], dict[int, list[int]], list[int]]
+# A new alert as RETURNING gives it: (id, ticket_id, clock kind, level, deadline).
+NewAlert = tuple[int, int, str, str, datetime]
+
+
 @dataclass
 class Outcome:
     warnings: int = 0
@@ -44,7 +52,7 @@ class Outcome:
     alert_ids: list[int] = field(default_factory=list)
 
 
-def _recipients() -> tuple[dict[int, list[int]], dict[int, list[int]], list[int]]:
+def _recipients() -> Recipients:
     """(department -> head ids, department -> officer ids, supervisor ids), active users only."""
     heads: dict[int, list[int]] = defaultdict(list)
     officers: dict[int, list[int]] = defaultdict(list)
@@ -116,10 +124,13 @@ def process_due(now: datetime | None = None, batch: int = BATCH) -> Outcome:
             return out
 
 
-def _record_effects(new, codes, departments, recipients, now, out: Outcome) -> None:
+def _record_effects(new: Iterable[NewAlert], codes: dict[int, str], departments: dict[int, int | None],
+                    recipients: Recipients, now: datetime, out: Outcome) -> None:
     """History events, escalation and notices for the alerts that were actually new."""
     heads, officers, supervisors = recipients
-    events, notices, escalate = [], [], defaultdict(int)
+    events: list[dict[str, Any]] = []
+    notices: list[dict[str, Any]] = []
+    escalate: dict[int, int] = defaultdict(int)
     for alert_id, ticket_id, kind, level, deadline in new:
         out.alert_ids.append(alert_id)
         if level == "breach":
@@ -131,12 +142,13 @@ def _record_effects(new, codes, departments, recipients, now, out: Outcome) -> N
                        "payload": {"clock": kind, "deadline": deadline.astimezone(UTC).isoformat()},
                        "public": False, "created_at": now})
         dept = departments.get(ticket_id)
+        dept_heads, dept_officers = (heads.get(dept, []), officers.get(dept, [])) if dept else ([], [])
         if level == "warning":
-            people = officers.get(dept, []) + heads.get(dept, [])
+            people = dept_officers + dept_heads
         else:
             # Escalation: the department head first; supervisors for a missed
             # resolve deadline (the citizen is now waiting too long).
-            people = heads.get(dept, []) + (supervisors if kind == "resolve" or not heads.get(dept) else [])
+            people = dept_heads + (supervisors if kind == "resolve" or not dept_heads else [])
         vi, en = _TEXT[(kind, level)]
         code = codes.get(ticket_id, "")
         for uid in dict.fromkeys(people):
@@ -171,7 +183,7 @@ def repair_timers(now: datetime) -> int:
         select(SlaClock.next_check_at).distinct()
         .where(and_(SlaClock.next_check_at > now, SlaClock.next_check_at <= timers.horizon(now)))
     ).all()
-    epochs = {timers.epoch_of(t) for t in upcoming}
+    epochs = {timers.epoch_of(t) for t in upcoming if t is not None}  # not NULL: the range excludes it
     missing = timers.missing_epochs(epochs)
     return timers.schedule(missing)
 

@@ -11,6 +11,9 @@ Timers are scheduled only after the transaction commits, only within
 ``SLA_TIMER_HORIZON`` (the sweep creates later ones as they come within reach),
 and cancelled when no clock needs their instant any more. Redis is not the source of truth: the
 periodic sweep processes anything overdue and re-creates missing timers.
+
+Timers (and the sweep) go to their own queue, ``QUEUE``, which ``RQ_QUEUES`` lists first: a
+worker takes the next job from it before any SMS, so a backlog of messages never delays a breach.
 """
 
 from __future__ import annotations
@@ -24,14 +27,14 @@ from flask import Flask, current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
 
 from callcentre.core.after_commit import on_commit
-from callcentre.core.extensions import db
+from callcentre.core.extensions import SessionLike, db
 from callcentre.core.redis_client import get_queue, get_redis
 from callcentre.models import SlaClock
 
 log = logging.getLogger(__name__)
+QUEUE = "sla"
 JOB_PREFIX = "sla-check-"
 TIMER_FUNC = "callcentre.sla.sweep.run_timer"
 _PENDING = "sla_timer_changes"
@@ -50,7 +53,7 @@ def schedule(epochs: Iterable[int], app: Flask | None = None) -> int:
     epochs = sorted(set(epochs))
     if not epochs:
         return 0
-    queue = get_queue("default", app)
+    queue = get_queue(QUEUE, app)
     with get_redis(app).pipeline() as pipe:
         for epoch in epochs:
             queue.enqueue_at(
@@ -83,12 +86,12 @@ def cancel(epochs: Iterable[int], app: Flask | None = None) -> int:
     return cancelled
 
 
-def after_commit_reschedule(session: Session, new: datetime | None, old: datetime | None) -> None:
+def after_commit_reschedule(session: SessionLike, new: datetime | None, old: datetime | None) -> None:
     """Remember a clock's timer change; act on it once, after the commit."""
-    pending = session.info.get(_PENDING)
+    pending: tuple[dict[int, bool], set[int]] | None = session.info.get(_PENDING)
     if pending is None:
         pending = session.info[_PENDING] = ({}, set())
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, is a proxy
 
         def flush_pending() -> None:
             adds, drops = session.info.pop(_PENDING, ({}, set()))

@@ -72,11 +72,12 @@ def inbox():
         rows = db.session.scalars(stmt.limit(10000)).unique().all()
         data = TicketSummaryOut(many=True).dump(rows)
         return csv_response("tickets.csv", ["receipt_code", "status", "category", "department", "priority",
-                                            "created_at", "resolve_deadline", "sla_state", "remaining_seconds"],
+                                            "created_at", "resolve_deadline", "sla_state", "remaining_seconds",
+                                            "title"],
                             ([t["receipt_code"], t["status"], t["category"]["code"],
                               (t["department"] or {}).get("code"), t["priority"], t["created_at"],
                               t["resolve_deadline"], (sla_state(t["sla"]) or {}).get("state"),
-                              (sla_state(t["sla"]) or {}).get("remaining_seconds")] for t in data))
+                              (sla_state(t["sla"]) or {}).get("remaining_seconds"), t["title"]] for t in data))
     items, total = paginate(stmt, page, per_page)
     rows = TicketSummaryOut(many=True).dump(items)
     for row in rows:

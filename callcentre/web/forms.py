@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import Field, HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from callcentre.web.helpers import PRIORITY_LABELS
 
 REQUIRED = _l("Bắt buộc nhập")
+
+
+def add_errors(field: Field, *messages: str) -> None:
+    """Show ``messages`` under ``field``; its ``errors`` is a tuple until the form is validated."""
+    field.errors = [*field.errors, *messages]
 
 
 class LoginForm(FlaskForm):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, abort, current_app, g, redirect, render_template, request, url_for
@@ -53,8 +54,8 @@ def page_roles(*roles: Role | str) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapper._roles = allowed  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        wrapper._roles = allowed  # type: ignore[attr-defined]  # read by the route-audit test
+        return cast(F, wrapper)  # wraps() kept view's signature
 
     return decorator
 
@@ -183,13 +184,30 @@ def wants_csv() -> bool:
     return request.args.get("format") == "csv"
 
 
+# A cell starting with one of these is a formula to Excel/LibreOffice/Sheets ("=HYPERLINK(...)",
+# "@SUM(...)", "+cmd|..."; tab and CR hide one behind whitespace).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A signed plain number ("+84912345678", "-3600", "-1.5") computes nothing: it stays as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell that no spreadsheet program evaluates: text that would start a
+    formula gets a leading ``'`` (shown as text, the OWASP advice). Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) -> Response:
-    """UTF-8 with BOM so spreadsheet programs show Vietnamese correctly."""
+    """UTF-8 with BOM so spreadsheet programs show Vietnamese correctly; every cell through ``csv_cell``."""
     buf = io.StringIO()
     buf.write("\ufeff")
     writer = csv.writer(buf)
-    writer.writerow(header)
+    writer.writerow([csv_cell(h) for h in header])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return Response(buf.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from callcentre.schemas.ticket import TicketCreate, TicketSummaryOut
 from callcentre.services.call_log import ConsoleCall, find_ticket_by_code, log_console_call
 from callcentre.services.calls import update_call
 from callcentre.services.queries import caller_history
-from callcentre.web.forms import CallForm
+from callcentre.web.forms import CallForm, add_errors
 from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager, wants_csv
 from workflows.definition import WorkflowError
 from workflows.roles import INTAKE
@@ -34,7 +35,7 @@ html_errors(bp)
 CALLBACK_DONE = (Disposition.CALLBACK_DONE.value, Disposition.PRANK.value)
 
 
-def _choices(form: CallForm) -> tuple[list[Category], list[Department]]:
+def _choices(form: CallForm) -> tuple[Sequence[Category], Sequence[Department]]:
     categories = db.session.scalars(select(Category).where(Category.active.is_(True))
                                     .order_by(Category.name_vi)).all()
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))
@@ -101,10 +102,10 @@ def _form_errors(form: CallForm, messages: dict[str, Any]) -> None:
         if isinstance(value, dict):
             inner = "phone" if key == "contact" and "phone" in value else mapping.get(key, key)
             text = "; ".join(str(m) for v in value.values() for m in (v if isinstance(v, list) else [v]))
-            getattr(form, inner, form.notes).errors.append(text)
+            add_errors(getattr(form, inner, form.notes), text)
             continue
         target = getattr(form, mapping.get(key, key), form.notes)
-        target.errors.extend(str(m) for m in (value if isinstance(value, list) else [value]))
+        add_errors(target, *(str(m) for m in (value if isinstance(value, list) else [value])))
 
 
 def _ticket_data(form: CallForm, phone: str | None) -> dict[str, Any] | None:
@@ -146,7 +147,7 @@ def log():
         except InvalidReceiptCode:
             target = None
         if target is None:
-            form.attach_code.errors.append(_("Không có phiếu với mã biên nhận này"))
+            add_errors(form.attach_code, _("Không có phiếu với mã biên nhận này"))
     ticket_data = _ticket_data(form, phone) if outcome == "new_ticket" else None
     if any(f.errors for f in form) or phone is None:
         return _page(form, 422)
@@ -163,7 +164,7 @@ def log():
         if isinstance(exc, ApiError) and exc.errors:
             _form_errors(form, exc.errors.get("json", {}))
         else:
-            getattr(form, field, form.notes).errors.append(exc.message)
+            add_errors(getattr(form, field, form.notes), exc.message)
         return _page(form, 422)
     if ticket is not None and outcome == "new_ticket":
         return redirect(url_for("web_operator.console", created=ticket.id))

@@ -110,7 +110,7 @@ def acknowledge(alert_id: int):
         return _dashboard({"id": alert_id, "value": form.comment.data or "",
                            "message": _("Hãy nhập ghi nhận trước khi xác nhận vi phạm")}, 422)
     try:
-        acknowledge_alert(alert_id, current_user._get_current_object(), form.comment.data)
+        acknowledge_alert(alert_id, current_user._get_current_object(), form.comment.data or "")
         db.session.commit()
     except ApiError as exc:
         db.session.rollback()

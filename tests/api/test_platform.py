@@ -56,7 +56,8 @@ def test_every_api_endpoint_checks_roles(app) -> None:
     ``api_key`` — tests/open311), and uploaded photos are served by an unguessable key.
     """
     open_endpoints = {"static", "health.healthz", "health.readyz", "prometheus_metrics",
-                      "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "public_pages.lookup", "media.media",
+                      "api-docs.openapi_json", "swagger_ui.docs_page", "swagger_ui.static", "public_pages.lookup",
+                      "media.media",
                       "web_auth.login", "web_auth.set_language"}  # sign-in and language: open by design
     open_prefixes = ("public.", "open311.")
     unchecked = []

@@ -117,6 +117,8 @@ def test_department_staff_see_only_their_department(api_as) -> None:
     op = api_as("operator")
     env = op.post("/api/v1/tickets", ticket_payload()).json  # STNMT
     trade = op.post("/api/v1/tickets", ticket_payload(category="CONG-THUONG")).json  # SCT
+    for ticket in (env, trade):  # department staff see a ticket once it is assigned (test_ticket_visibility.py)
+        assert op.post(f"/api/v1/tickets/{ticket['id']}/transitions", {"trigger": "assign"}).status_code == 200
     officer = api_as("officer")  # STNMT
     listed = officer.get("/api/v1/tickets").json
     assert [t["id"] for t in listed["items"]] == [env["id"]]

@@ -12,7 +12,7 @@ def test_seed_is_idempotent(app, count) -> None:
     runner = app.test_cli_runner()
     before = (count(Department), count(Category), count(User))
     for _ in range(2):
-        result = runner.invoke(args=["seed"])
+        result = runner.invoke(args=["seed", "--demo"])
         assert result.exit_code == 0, result.output
     assert (count(Department), count(Category), count(User)) == before
     assert count(Department) >= 12 and count(Category) >= 10
@@ -49,7 +49,7 @@ def test_users_create_rejects_bad_input(app) -> None:
     cases = [
         (["users", "create", "operator", "--role", "operator", "--password", "longenough"], "already exists"),
         (["users", "create", "x1", "--role", "department_officer", "--password", "longenough"], "needs --department"),
-        (["users", "create", "x2", "--role", "operator", "--password", "short"], "at least 8"),
+        (["users", "create", "x2", "--role", "operator", "--password", "short"], "at least 10"),
         (["users", "create", "x3", "--role", "officer", "--password", "longenough"], "Invalid value"),
         (["users", "create", "x4", "--role", "department_head", "--department", "NOPE", "--password", "longenough"],
          "no department"),

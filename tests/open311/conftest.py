@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
@@ -9,15 +10,21 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 
 from callcentre.core.extensions import db
 
 BASE = "/open311/v2"
-# The smallest valid PNG (1x1): real magic bytes, not just a name.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
-)
+
+
+def image_bytes(fmt: str, size: tuple[int, int] = (4, 3), **save: Any) -> bytes:
+    """A real, decodable image (Pillow), not just magic bytes."""
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+PNG = image_bytes("PNG")
 
 
 def new_key(app: Flask, name: str = "app-dongthap") -> str:

@@ -1,4 +1,4 @@
-"""A real ``flask worker`` process (RQ worker + scheduler + sweep ticker) for timer tests."""
+"""A real ``flask worker`` process (RQ worker, its scheduler thread, the periodic jobs) for timer tests."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 from rq import Worker
 
@@ -24,11 +26,12 @@ class LiveWorker:
                  log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.redis_url = redis_url
         self.log_path = log_path
+        self.name = f"live-{uuid.uuid4().hex[:8]}"  # an earlier worker killed -9 stays registered a while
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "FLASK_"))}
         env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, INSTANCE_DIR=str(instance_dir),
                    SECRET_KEY="test-secret", PUBLIC_BASE_URL="https://1022.example.vn",
                    SLA_SWEEP_INTERVAL=str(sweep_interval or 3600), PYTHONUNBUFFERED="1", **(extra_env or {}))
-        args = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
+        args = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--name", self.name]
         if sweep_interval is None:
             args.append("--no-sweep")  # timers alone must do the work
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
@@ -42,16 +45,25 @@ class LiveWorker:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited: {self.log_path.read_text(errors='replace')[-2000:]}")
-            if Worker.all(connection=conn):
+            if any(w.name == self.name for w in Worker.all(connection=conn)):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"worker did not register: {self.log_path.read_text(errors='replace')[-2000:]}")
 
     def kill9(self) -> None:
-        """SIGKILL the worker and its scheduler child: no cleanup of any kind."""
+        """SIGKILL the worker's whole process group: no cleanup of any kind."""
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
         self._log.close()
+
+    def kill9_main(self) -> None:
+        """SIGKILL the worker process alone: whatever it started itself must die with it."""
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._log.close()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -72,3 +84,22 @@ def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.1
         if value or time.monotonic() >= deadline:
             return value
         time.sleep(interval)
+
+
+@pytest.fixture()
+def start_worker(services, tmp_path: Path) -> Iterator[Callable[..., LiveWorker]]:
+    """``start_worker(redis_url=None, sweep_interval=None, extra_env=None)``; all stopped at the end.
+    Import it into a test module or conftest to use it."""
+    started: list[LiveWorker] = []
+
+    def start(redis_url: str | None = None, sweep_interval: int | None = None,
+              extra_env: dict[str, str] | None = None, database_url: str | None = None) -> LiveWorker:
+        w = LiveWorker(database_url or services.database_url, redis_url or services.redis_url, services.instance_dir,
+                       sweep_interval=sweep_interval, log_path=tmp_path / f"worker-{len(started)}.log",
+                       extra_env=extra_env)
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()

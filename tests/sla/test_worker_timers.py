@@ -25,28 +25,14 @@ from rq.job import Job
 from callcentre.core.embedded_redis import ensure_embedded_redis, stop_embedded_redis
 from callcentre.core.extensions import db
 from callcentre.core.redis_client import get_queue
-from callcentre.models import Notification, SlaAlert, SlaClock, Ticket, User
+from callcentre.messaging.outbound import SEND_JOB
+from callcentre.models import Notification, OutboundMessage, SlaAlert, SlaClock, Ticket, User
 from callcentre.sla import timers
 from tests.conftest import Api, ticket_payload
 
-from .live_worker import LiveWorker, wait_for
+from .live_worker import wait_for
 
 POLICY = {"category": "TN-MT", "priority": "normal", "accept_within": "PT1H", "warn_at": 0.5, "calendar": "24x7"}
-
-
-@pytest.fixture()
-def start_worker(services, tmp_path: Path) -> Iterator[Callable[..., LiveWorker]]:
-    started: list[LiveWorker] = []
-
-    def start(redis_url: str | None = None, sweep_interval: int | None = None) -> LiveWorker:
-        w = LiveWorker(services.database_url, redis_url or services.redis_url, services.instance_dir,
-                       sweep_interval=sweep_interval, log_path=tmp_path / f"worker-{len(started)}.log")
-        started.append(w)
-        return w
-
-    yield start
-    for w in started:
-        w.stop()
 
 
 @pytest.fixture()
@@ -187,6 +173,38 @@ def test_an_approved_extension_moves_the_breach_instant(app, api_as, start_worke
     assert_on_time(found[0][2], wanted)
 
 
+def queue_sms_backlog(app: Flask, ticket_id: int, n: int) -> None:
+    """``n`` real queued messages to the ticket's contact and their ``send_message`` jobs on "default"."""
+    with app.app_context():
+        contact_id = db.session.get(Ticket, ticket_id).contact_id
+        now = datetime.now(UTC)
+        ids = db.session.scalars(sa.insert(OutboundMessage).returning(OutboundMessage.id), [
+            {"ticket_id": ticket_id, "contact_id": contact_id, "kind": "created", "channel": "sms",
+             "provider": "console", "idempotency_key": f"backlog:{i}", "to": "+84912345678",
+             "body": f"Tin nhắn {i}", "language": "vi", "encoding": "ucs2", "segments": 1, "status": "queued",
+             "attempts": 0, "created_at": now, "updated_at": now} for i in range(n)]).all()
+        db.session.commit()
+        queue = get_queue("default", app)
+        with queue.connection.pipeline() as pipe:
+            for message_id in ids:
+                queue.enqueue(SEND_JOB, message_id, job_id=f"send-{message_id}", pipeline=pipe)
+            pipe.execute()
+
+
+def test_a_due_breach_is_recorded_on_time_behind_1000_queued_sms(app, api_as, start_worker) -> None:
+    start_worker(sweep_interval=None)
+    set_policy(api_as("admin"), "PT3S")
+    t = create(api_as("operator"))
+    queue_sms_backlog(app, t["id"], 1000)  # the worker takes these one by one from now on
+    default = get_queue("default", app)
+    found = wait_for(lambda: breaches(app, t["id"]), timeout=10, interval=0.02)
+    left = default.count  # SMS jobs still waiting when the breach was recorded
+    assert len(found) == 1, found
+    lateness = (found[0][2] - found[0][1]).total_seconds()
+    assert 0 <= lateness < 2, lateness  # timer and sweep on "sla", which every worker serves first
+    assert left > 0, "the backlog was gone before the deadline: the test proves nothing"
+
+
 # --- faults -------------------------------------------------------------------------------
 
 
@@ -271,7 +289,7 @@ def test_timer_jobs_run_twice_by_two_workers_record_one_breach_per_deadline(app,
     operator = api_as("operator")
     created = [create(operator) for _ in range(20)]
     sleep_until(max(deadline_of(t) for t in created) + timedelta(seconds=0.5))
-    queue = get_queue("default", app)
+    queue = get_queue(timers.QUEUE, app)
     for copy in range(3):  # the same timers again, as a retry or a duplicate enqueue would
         for t in created:
             queue.enqueue(timers.TIMER_FUNC, timers.epoch_of(deadline_of(t)), job_id=f"dup-{copy}-{t['id']}")

@@ -30,6 +30,8 @@ def test_login_never_redirects_off_site_and_pages_need_a_session(client) -> None
 def test_inbox_csv_is_utf8_with_the_departments_tickets_only(client, api_as) -> None:
     mine = api_as("operator").post("/api/v1/tickets", ticket_payload()).json
     other = api_as("operator").post("/api/v1/tickets", ticket_payload(category="CONG-THUONG")).json
+    for ticket in (mine, other):  # the department's inbox holds assigned tickets only
+        api_as("operator").post(f"/api/v1/tickets/{ticket['id']}/transitions", {"trigger": "assign"})
     _login(client, "officer")
     resp = client.get("/department?format=csv&status=all")
     text = resp.get_data(as_text=True)
@@ -42,3 +44,14 @@ def test_english_page_and_vietnamese_default(client) -> None:
     assert "Sign in" in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
     client.get("/lang/en")
     assert "Sign in" in client.get("/login").get_data(as_text=True)
+
+
+def test_the_nav_links_exactly_the_pages_the_role_may_open(make_app) -> None:
+    pages = {"/operator": 'accesskey="1"', "/department": 'accesskey="2"', "/supervisor": 'accesskey="3"'}
+    for username in ("operator", "officer", "head", "supervisor", "admin"):
+        client = make_app().test_client()
+        assert _login(client, username).status_code == 302
+        nav = client.get("/login", follow_redirects=True).get_data(as_text=True)
+        for path, link in pages.items():
+            allowed = client.get(path).status_code == 200
+            assert (link in nav) == allowed, (username, path)
