@@ -377,6 +377,60 @@ def drop_database(name: str) -> None:
     _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+class ScratchExists(RuntimeError):
+    """The scratch database or Redis db a bench wants is already in use."""
+
+
+def create_scratch_database(name: str) -> None:
+    """Create a scratch database that must not exist yet: a bench never drops what it did not create.
+
+    One left by an interrupted run is refused too (it may be someone else's); drop it by hand."""
+    assert name.isidentifier() and name.startswith("cc_bench"), name
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            raise ScratchExists(f"database {name} already exists (an earlier run's, or someone else's): not touching "
+                                f"it. If it is yours: psql -h {HOST} -U postgres -c 'DROP DATABASE {name}'")
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]  # checked identifier
+
+
+class ScratchRedis:
+    """A Redis database a bench claims for one run: it must be empty at the start (else the bench
+    refuses, since its worker would run or its cleanup delete somebody else's keys), and at the end
+    the bench deletes the keys it finds there by name (all its own, since it started empty), never
+    with FLUSHDB."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.url = url
+        self.conn = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=30)
+        n = self.conn.dbsize()
+        if n:
+            raise ScratchExists(f"Redis {url} holds {n} keys (another run or program uses it): not touching it; "
+                                "choose another database number")
+        self.claimed = True
+
+    def clear(self) -> int:
+        """Delete every key this run created (UNLINK by name, in batches); how many."""
+        deleted = 0
+        batch: list[bytes] = []
+        for key in self.conn.scan_iter(count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                deleted += int(self.conn.unlink(*batch))
+                batch.clear()
+        if batch:
+            deleted += int(self.conn.unlink(*batch))
+        return deleted
+
+    def close(self) -> int:
+        """Delete what this run created and disconnect; the number of keys deleted."""
+        try:
+            return self.clear()
+        finally:
+            self.conn.close()
+
+
 def count_rows(db_name: str, tables: list[str]) -> dict[str, int]:
     with psycopg.connect(f"host={HOST} port=5432 user=postgres dbname={db_name}", connect_timeout=5) as conn:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}  # type: ignore[index,arg-type]

@@ -38,6 +38,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     babel.init_app(app, locale_selector=_select_locale)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage_uri(app.config["REDIS_URL"]))
     limiter.init_app(app)
+    _log_rate_limit_outages()
 
     from callcentre.api import register_api
     from callcentre.cli import register_cli
@@ -80,6 +81,17 @@ def _prepare_redis_url(app: Flask) -> None:
 
                 ensure_embedded_redis(app.config["INSTANCE_DIR"])
                 app.extensions["embedded_redis_ready"] = True
+
+
+def _log_rate_limit_outages() -> None:
+    """Flask-Limiter warns once per Redis outage ("falling back to in-memory storage"), but on a
+    logger with only a NullHandler: send its warnings where Flask's own log goes (gunicorn's)."""
+    from flask.logging import default_handler
+
+    from callcentre.core.extensions import limiter
+
+    if default_handler not in limiter.logger.handlers:
+        limiter.logger.addHandler(default_handler)
 
 
 def _limiter_storage_uri(redis_url: str) -> str:

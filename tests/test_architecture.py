@@ -139,3 +139,7 @@ def test_schemas_import_no_views_or_services() -> None:
 def test_api_and_web_share_services_not_each_other() -> None:
     assert _violations("callcentre.web", ("callcentre.api",)) == []
     assert _violations("callcentre.api", ("callcentre.web",)) == []
+
+
+def test_services_import_no_views() -> None:
+    assert _violations("callcentre.services", ("callcentre.api", "callcentre.web")) == []

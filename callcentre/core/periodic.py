@@ -63,6 +63,8 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("sla-sweep", "SLA_SWEEP_INTERVAL", enqueue="callcentre.sla.sweep.sweep", queue=SLA_QUEUE),
         # The notification outbox to notify_event jobs (messaging/outbox.py); `--burst` drains it once.
         PeriodicJob("outbox-dispatch", "NOTIFY_DISPATCH_INTERVAL", call=_dispatch_outbox, burst=_dispatch_outbox_all),
+        # Stored Idempotency-Key answers older than IDEMPOTENCY_TTL_HOURS (services/retention.py).
+        PeriodicJob("idempotency-expiry", 3600, enqueue="callcentre.services.retention.expire_idempotency_keys"),
     ]
 
 

@@ -1,7 +1,7 @@
-"""Fault tests: a real worker process, and the failures it must survive.
+"""Fault tests: real processes (worker, web server) and the failures they must survive.
 
-Each test breaks only what it owns: its own worker process, a redis-server it started, or the
-PostgreSQL backends of its own worker's connections (found by their ``application_name``).
+Each test breaks only what it owns: its own processes, a redis-server it started, or the
+PostgreSQL backends of its own processes' connections (found by their ``application_name``).
 """
 
 from tests.integrations.conftest import fake_twilio  # noqa: F401 - fixtures, found by name

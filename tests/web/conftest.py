@@ -58,18 +58,30 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture()
 def new_page(app: Flask, browser: Any, live_url: str) -> Iterator[Callable[..., Any]]:
-    """``new_page(viewport=PHONE)``: a fresh browser context (own cookies) per call."""
+    """``new_page(viewport=PHONE)``: a fresh browser context (own cookies) per call.
+
+    Every page of every test is also checked against the Content-Security-Policy: anything it
+    blocked (an inline script, an outside resource) fails the test (http/security.py)."""
     contexts = []
+    blocked: list[str] = []
 
     def factory(viewport: dict[str, int] | None = None, locale: str = "vi-VN") -> Any:
         ctx = browser.new_context(viewport=viewport or DESKTOP, locale=locale, base_url=live_url)
         ctx.set_default_timeout(5000)
         contexts.append(ctx)
-        return ctx.new_page()
+        page = ctx.new_page()
+
+        def watch(msg: Any) -> None:
+            if "Content Security Policy" in msg.text:
+                blocked.append(f"{page.url}: {msg.text}")
+
+        page.on("console", watch)
+        return page
 
     yield factory
     for ctx in contexts:
         ctx.close()
+    assert blocked == []
 
 
 def login(page: Any, username: str) -> None:

@@ -90,4 +90,5 @@ def test_the_lock_message_in_english(app, make_app) -> None:
     client = make_app(LOGIN_FREE_FAILURES=1).test_client()
     client.get("/lang/en")
     resp = _login(client, "officer", "wrong")
-    assert resp.status_code == 401 and "Too many failed sign-ins, try again in 30 seconds" in resp.get_data(as_text=True)
+    assert resp.status_code == 401
+    assert "Too many failed sign-ins, try again in 30 seconds" in resp.get_data(as_text=True)
