@@ -48,6 +48,9 @@ class Config:
     RATELIMIT_STORAGE_OPTIONS: dict = {"socket_connect_timeout": 1, "socket_timeout": 1}
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none; 1: one nginx).
     TRUSTED_PROXIES: int = _env_int("TRUSTED_PROXIES", 0)
+    # /metrics (core/metrics_access.py): scrapers' addresses, CIDRs; when set, the bearer token they must send too.
+    METRICS_ALLOW: str = _env("METRICS_ALLOW", "127.0.0.0/8,::1/128") or ""
+    METRICS_TOKEN: str = _env("METRICS_TOKEN", "") or ""
     # Staff sign-in (web/login_throttle.py): at most LOGIN_RATELIMIT failed attempts per client address;
     # per account a delay doubling from LOGIN_DELAY_BASE seconds after LOGIN_FREE_FAILURES failures in a
     # row, capped at LOGIN_DELAY_MAX. Successes never count: an office behind one NAT signs in freely.
@@ -59,6 +62,8 @@ class Config:
     SESSION_COOKIE_SAMESITE: str = "Lax"
     # None: Secure exactly when PUBLIC_BASE_URL is https (resolved by http/security.py).
     SESSION_COOKIE_SECURE: bool | None = None
+    # Any request body; Open311's POST sets its own (photos) and JSON bodies 1 MiB (http/request_guard.py).
+    MAX_CONTENT_LENGTH: int = _env_int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)
     IDEMPOTENCY_TTL_HOURS: int = _env_int("IDEMPOTENCY_TTL_HOURS", 48)
     API_TOKEN_DAYS: int = _env_int("API_TOKEN_DAYS", 90)  # a new API token is refused (401) after this
     DEFAULT_TIMEZONE: str = "Asia/Ho_Chi_Minh"

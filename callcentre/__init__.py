@@ -17,6 +17,9 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
 
     install_phone_masking()  # no citizen's phone number in any log record of this process
     app = Flask(__name__, instance_path=None)
+    from callcentre.http import request_guard
+
+    request_guard.install_converters(app)  # before any route: ids beyond 2**31-1 match nothing
     app.config.from_object(config or Config)
     if overrides:
         app.config.update(overrides)
@@ -49,17 +52,19 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from callcentre.http.errors import register_error_handlers
     from callcentre.messaging import register_messaging
     from callcentre.open311 import register_open311
+    from callcentre.services.metrics import table_figures
     from callcentre.web import register_web
     from callcentre.web.public import bp as public_pages_bp
 
     proxy.init_app(app)  # TRUSTED_PROXIES: the client's address, scheme and host, not the proxy's
     security.init_app(app)  # CSP, frame, cache and cookie protections on every response
+    request_guard.init_app(app)  # NUL bytes, deep or oversized JSON: refused before any view
     register_auth(app)
     register_api(app)
     register_error_handlers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(public_pages_bp)
-    register_metrics(app)
+    register_metrics(app, database_figures=(table_figures,))  # /metrics, for METRICS_ALLOW/METRICS_TOKEN
     register_cli(app)
     register_open311(app)
     register_messaging(app)  # citizen SMS/Zalo jobs and telephony webhooks

@@ -43,12 +43,17 @@ def sms_reply(text: str | None) -> str:
     return str(response)
 
 
+MAX_CALL_SECONDS = 86400  # no call lasts a day; a larger "duration" would overflow the end time
+
+
 def seconds(value: str | None) -> int | None:
-    """Twilio's CallDuration / QueueTime / RecordingDuration (strings of seconds)."""
+    """Twilio's CallDuration / QueueTime / RecordingDuration (strings of seconds); None if absent
+    or not a plausible duration."""
     try:
-        return max(0, int(value)) if value not in (None, "") else None
+        secs = max(0, int(value)) if value not in (None, "") else None
     except ValueError:
         return None
+    return secs if secs is None or secs <= MAX_CALL_SECONDS else None
 
 
 def after(start: datetime, secs: int | None, default: datetime | None = None) -> datetime:

@@ -99,6 +99,10 @@ def run_migrations_online():
     conf_args.setdefault("compare_type", True)
     # SQLite can only ALTER by copying tables: batch mode does that.
     conf_args.setdefault("render_as_batch", get_engine().dialect.name == "sqlite")
+    # Leave out of the comparison what the models build on other databases only (ddl_if).
+    from callcentre.models.ddl import include_object_for
+
+    conf_args.setdefault("include_object", include_object_for(get_engine().dialect.name))
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

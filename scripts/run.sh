@@ -11,6 +11,11 @@ PORT="${PORT:-8000}"
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://$HOST:$PORT}"
 .venv/bin/flask db upgrade
 .venv/bin/flask seed --demo  # demo users: refused unless PUBLIC_BASE_URL is http:// loopback
+# One metrics directory for the RQ worker and every gunicorn worker, emptied of an earlier run's
+# counts: /metrics adds up all of them (callcentre/core/metrics.py).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${INSTANCE_DIR:-$PWD/instance}/prometheus}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
 .venv/bin/flask worker &
 WORKER_PID=$!
 cleanup() {

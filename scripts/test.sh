@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements-dev.txt
 scripts/ensure_chromium.sh  # the web UI tests drive Debian's headless Chromium
+scripts/ensure_promtool.sh  # the metrics test lints /metrics with Debian's promtool
 .venv/bin/ruff check .
 .venv/bin/mypy  # the checked packages and settings are in pyproject.toml [tool.mypy]
 set +e

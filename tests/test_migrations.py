@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from callcentre.core.extensions import db
+from callcentre.models.ddl import include_object_for
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -25,7 +26,8 @@ def test_single_head() -> None:
 def test_upgrade_on_empty_database_matches_models(session_app, services) -> None:
     """The session database was built by ``upgrade`` alone (see conftest); compare it."""
     with session_app.app_context(), db.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                     "include_object": include_object_for(conn.dialect.name)})
         diff = compare_metadata(ctx, db.metadata)
     assert diff == [], diff
     assert services.is_postgres == bool(os.environ.get("TEST_DATABASE_URL"))
@@ -40,4 +42,5 @@ def test_downgrade_then_upgrade_round_trips(make_app, tmp_path) -> None:
         downgrade(revision="base")
         upgrade()
         with db.engine.connect() as conn:
-            assert compare_metadata(MigrationContext.configure(conn), db.metadata) == []
+            ctx = MigrationContext.configure(conn, opts={"include_object": include_object_for(conn.dialect.name)})
+            assert compare_metadata(ctx, db.metadata) == []

@@ -14,7 +14,11 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-__all__ = ["format_duration", "parse_duration", "parse_duration_parts"]
+__all__ = ["MAX_DAYS", "format_duration", "parse_duration", "parse_duration_parts"]
+
+# No SLA, window or extension is longer than a year of working days; a longer one ("P99999999D")
+# would keep a worker counting working days for minutes and overflow the deadline's year.
+MAX_DAYS = 365
 
 _WEEKS = re.compile(r"P(?P<weeks>\d+)W")
 _DAY_TIME = re.compile(
@@ -31,11 +35,15 @@ def parse_duration_parts(text: str) -> tuple[int, timedelta]:
 
     ``days`` counts whole days (weeks x 7 included) so that a caller can treat
     them as working days; ``rest`` is the ``T`` part (hours/minutes/seconds).
-    Raises ``ValueError`` for garbage, years/months, negative or zero durations.
+    Raises ``ValueError`` for garbage, years/months, negative or zero durations, and for
+    durations longer than ``MAX_DAYS`` (working-time arithmetic walks every day of them).
     """
     if not isinstance(text, str):
         raise TypeError(f"ISO 8601 duration must be a string, got {type(text).__name__}")
-    return _parse_parts(text)
+    days, rest = _parse_parts(text)
+    if days * 86400 + rest.total_seconds() > MAX_DAYS * 86400:
+        raise ValueError(f"duration longer than {MAX_DAYS} days: {text!r}")
+    return days, rest
 
 
 @lru_cache(maxsize=512)  # a handful of policy durations, parsed for every ticket taken in
@@ -67,8 +75,10 @@ def _parse_parts(text: str) -> tuple[int, timedelta]:
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse an ISO 8601 duration into a plain (calendar-time) ``timedelta``."""
-    days, rest = parse_duration_parts(text)
+    """Parse an ISO 8601 duration into a plain (calendar-time) ``timedelta`` (of any length)."""
+    if not isinstance(text, str):
+        raise TypeError(f"ISO 8601 duration must be a string, got {type(text).__name__}")
+    days, rest = _parse_parts(text)
     try:
         return timedelta(days=days) + rest
     except OverflowError as exc:

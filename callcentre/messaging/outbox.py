@@ -14,15 +14,12 @@ for the next tick; if the commit fails after the enqueue, the jobs are enqueued 
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy import delete, select
 
 from callcentre.core.extensions import db
 from callcentre.messaging.outbound import enqueue_notify_jobs
 from callcentre.models import NotificationOutbox
 
-log = logging.getLogger(__name__)
 OUTBOX = NotificationOutbox.__table__
 BATCH = 500  # rows per transaction; a backlog is drained batch after batch without waiting
 

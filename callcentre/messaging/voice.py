@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from callcentre.core.dialect import upsert_insert
 from callcentre.core.extensions import db
 from callcentre.formats.phone import InvalidPhone, to_e164
 from callcentre.models import Call, Disposition
@@ -27,21 +28,30 @@ def find_call(call_sid: str | None) -> Call | None:
 
 
 def log_incoming(call_sid: str, from_raw: str, to_raw: str) -> Call:
-    """The Call row for ``call_sid``, created on Twilio's first request (a retry finds it)."""
+    """The Call row for ``call_sid``, created on Twilio's first request (a retry finds it).
+
+    One ``INSERT … ON CONFLICT DO NOTHING``: deliveries of one CallSid at the same moment (Twilio
+    retrying a slow answer, the status callback racing the voice webhook) leave one row, and
+    each reads that row instead of failing on the unique ``provider_call_id``.
+    """
     call = find_call(call_sid)
     if call is not None:
         return call
-    contact = None
+    contact_id = None
     try:
         phone = to_e164(from_raw)
     except InvalidPhone:
         phone = (from_raw or "unknown")[:20]  # withheld numbers: the call is still logged
     else:
-        contact = get_or_create_contact(phone)
-    call = Call(provider_call_id=call_sid, direction="inbound", from_number=phone,
-                to_number=(to_raw or "1022")[:20], contact=contact, provider_status="ringing")
-    db.session.add(call)
-    db.session.flush()
+        contact_id = get_or_create_contact(phone).id
+    now = utcnow()
+    insert = upsert_insert(db.session.get_bind().dialect.name, Call).values(
+        provider_call_id=call_sid, direction="inbound", from_number=phone, to_number=(to_raw or "1022")[:20],
+        contact_id=contact_id, provider_status="ringing", started_at=now, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["provider_call_id"])
+    db.session.execute(insert)
+    call = find_call(call_sid)
+    assert call is not None  # inserted now, or by the delivery that won the race
     return call
 
 

@@ -65,6 +65,14 @@ def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+CALL_SID_REQUIRED = "CallSid is required (at most 64 characters)"
+
+
+def _call_sid_ok(sid: str | None) -> bool:
+    """Twilio's are 34 characters; ``calls.provider_call_id`` holds 64."""
+    return bool(sid) and len(sid or "") <= 64
+
+
 def _twiml(xml: str) -> Response:
     return Response(xml, mimetype="text/xml")
 
@@ -80,8 +88,8 @@ def _base() -> str:
 def twilio_voice_incoming() -> Response:
     """An incoming call (and its menu/queue steps, ``?step=``): log it, answer with TwiML."""
     form = request.form
-    if not form.get("CallSid"):
-        return Response("CallSid is required", status=400, mimetype="text/plain")
+    if not _call_sid_ok(form.get("CallSid")):
+        return Response(CALL_SID_REQUIRED, status=400, mimetype="text/plain")
     call = voice.log_incoming(form["CallSid"], form.get("From", ""), form.get("To", ""))
     step = request.args.get("step")
     if step == "menu":
@@ -104,8 +112,8 @@ def twilio_voice_incoming() -> Response:
 @twilio_signed
 def twilio_voice_status() -> Response:
     form = request.form
-    if not form.get("CallSid"):
-        return Response("CallSid is required", status=400, mimetype="text/plain")
+    if not _call_sid_ok(form.get("CallSid")):
+        return Response(CALL_SID_REQUIRED, status=400, mimetype="text/plain")
     call = voice.find_call(form["CallSid"])
     if call is None:  # a status for a call we never saw answered (e.g. rejected early): log it now
         call = voice.log_incoming(form.get("CallSid", ""), form.get("From", ""), form.get("To", ""))

@@ -41,6 +41,10 @@ class Ticket(Model):
     __table_args__ = (
         Index("ix_tickets_department_status_created", "department_id", "status", "created_at"),
         Index("ix_tickets_status_created", "status", "created_at"),
+        # Trigram index for ``search_text LIKE '%…%'`` (services/search.py). PostgreSQL only: SQLite
+        # has no such index; ``include_object`` (models/ddl.py) hides it from Alembic there.
+        Index("ix_tickets_search_text", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +57,8 @@ class Ticket(Model):
     confidential: Mapped[bool] = mapped_column(default=False, server_default=false())
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
+    # Derived, never input: what the ticket is found by (services/search.py: ticket_search_text).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The address as filed: administrative units change, a ticket keeps its own.
     commune_code: Mapped[str | None] = mapped_column(String(10), index=True)
     address: Mapped[str | None] = mapped_column(String(500))

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, request
 
+from callcentre.formats.limits import MAX_PAGE, MAX_YEAR, MIN_YEAR, date_in_range, has_unstorable
 from callcentre.open311.errors import bad_request, not_found
 from workflows.states import NOT_OPEN_VALUES, OPEN_VALUES
 
@@ -22,6 +23,15 @@ def param(name: str) -> str | None:
     value = request.values.get(name)
     value = value.strip() if value is not None else None
     return value or None
+
+
+def check_storable_values() -> None:
+    """No NUL (PostgreSQL's text cannot hold one) in any query or form value: the spec's 400.
+    The app's request guard leaves Open311's forms to this, read after its body limit is set."""
+    for name, value in request.values.items(multi=True):
+        if has_unstorable(name) or has_unstorable(value):
+            shown = name.replace("\x00", "\\0")
+            raise bad_request(f"{shown} must not contain NUL characters")
 
 
 def comma_list(name: str) -> list[str]:
@@ -54,18 +64,27 @@ def check_jurisdiction() -> None:
 
 
 def parse_datetime(name: str, value: str) -> datetime:
-    """W3C date/time with a timezone; a bare date means local midnight. Returns UTC."""
+    """W3C date/time with a timezone; a bare date means local midnight. Returns UTC, of the years
+    2000 to 2100 (formats/limits.py): the 90-day window around year 1 or 9999 overflows."""
+    malformed = bad_request(f"{name} must be a W3C date/time, e.g. 2026-11-23T08:00:00+07:00")
     if _DATE_ONLY.match(value):
-        day = date.fromisoformat(value)
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:  # 2026-13-45
+            raise malformed from None
+        if not date_in_range(day):
+            raise bad_request(f"{name} must be in the years {MIN_YEAR} to {MAX_YEAR}")
         return datetime(day.year, day.month, day.day, tzinfo=local_zone()).astimezone(UTC)
     # An unencoded "+07:00" in a query string arrives as " 07:00".
     text = value.replace(" ", "+") if "T" in value else value
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise bad_request(f"{name} must be a W3C date/time, e.g. 2026-11-23T08:00:00+07:00") from None
+        raise malformed from None
     if parsed.tzinfo is None:
         raise bad_request(f"{name} needs a timezone, e.g. 2026-11-23T08:00:00+07:00 or ...Z")
+    if not date_in_range(parsed):
+        raise bad_request(f"{name} must be in the years {MIN_YEAR} to {MAX_YEAR}")
     return parsed.astimezone(UTC)
 
 
@@ -89,14 +108,14 @@ def date_range(now: datetime) -> tuple[datetime, datetime]:
 def page_params() -> tuple[int, int]:
     """The common ``page``/``page_size`` extension; page_size defaults to (and is at most) ``MAX_PAGE_SIZE``."""
     values = {}
-    for name, default, ceiling in (("page", 1, None), ("page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)):
+    for name, default, ceiling in (("page", 1, MAX_PAGE), ("page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)):
         raw = param(name)
         try:
             value = int(raw) if raw is not None else default
         except ValueError:
             raise bad_request(f"{name} must be a whole number") from None
-        if value < 1 or (ceiling is not None and value > ceiling):
-            raise bad_request(f"{name} must be between 1 and {ceiling}" if ceiling else f"{name} must be 1 or more")
+        if not 1 <= value <= ceiling:
+            raise bad_request(f"{name} must be between 1 and {ceiling}")
         values[name] = value
     return values["page"], values["page_size"]
 

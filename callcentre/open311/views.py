@@ -22,6 +22,7 @@ from callcentre.open311.formats import FORMATS, MIMETYPES, respond
 from callcentre.open311.intake import MAX_UPLOADS
 from callcentre.open311.params import (
     check_jurisdiction,
+    check_storable_values,
     comma_list,
     date_range,
     language,
@@ -51,6 +52,7 @@ def _common_params() -> None:
     if request.method == "POST":
         # Refuse an oversized body before it is parsed (413), not after spooling it to disk.
         request.max_content_length = MAX_UPLOADS * current_app.config["MEDIA_MAX_BYTES"] + FORM_ALLOWANCE
+    check_storable_values()  # after the limit: this parses the form
     check_jurisdiction()
     if request.method == "GET":
         check_optional_key()

@@ -6,8 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from callcentre.formats.limits import MAX_TEXT
 from callcentre.models import Disposition
-from callcentre.schemas.common import PageQuery, PhoneNumber, UTCDateTime, page_envelope
+from callcentre.schemas.common import Id, PageQuery, PhoneNumber, Text, UTCDateTime, page_envelope
 
 DISPOSITIONS = [d.value for d in Disposition]
 
@@ -17,16 +18,17 @@ class CallUpdate(Schema):
     answered_at = UTCDateTime(allow_none=True)
     ended_at = UTCDateTime(allow_none=True)
     disposition = fields.String(allow_none=True, validate=validate.OneOf(DISPOSITIONS))
-    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    notes = Text(MAX_TEXT, allow_none=True)
     recording_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
-    ticket_ids = fields.List(fields.Integer(), metadata={"description": "tickets this call is about"})
+    ticket_ids = fields.List(Id(), validate=validate.Length(max=100),
+                             metadata={"description": "tickets this call is about"})
 
 
 class CallCreate(CallUpdate):
-    provider_call_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    provider_call_id = Text(64, allow_none=True, validate=validate.Length(min=1), metadata={"minLength": 1})
     direction = fields.String(load_default="inbound", validate=validate.OneOf(["inbound", "outbound"]))
     from_number = PhoneNumber(required=True)
-    to_number = fields.String(load_default="1022", validate=validate.Length(max=20))
+    to_number = Text(20, load_default="1022")
     started_at = UTCDateTime(allow_none=True)
 
 
@@ -64,9 +66,9 @@ CallbackPage = page_envelope(CallbackOut, "CallbackPage")
 
 
 class CallQuery(PageQuery):
-    phone = fields.String()
+    phone = Text(30)
     disposition = fields.String(validate=validate.OneOf(DISPOSITIONS))
-    operator = fields.String(metadata={"description": "operator username"})
+    operator = Text(80, metadata={"description": "operator username"})
     unanswered = fields.Boolean(metadata={"description": "only calls never answered"})
     started_from = UTCDateTime()
     started_to = UTCDateTime()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from callcentre.schemas.common import DepartmentRef, PageQuery, page_envelope
+from callcentre.schemas.common import DepartmentRef, PageQuery, Text, page_envelope
 
 
 class CategoryOut(Schema):
@@ -20,7 +20,7 @@ class DepartmentOut(DepartmentRef):
 
 
 class CatalogQuery(PageQuery):
-    q = fields.String(metadata={"description": "search, with or without diacritics"})
+    q = Text(100, metadata={"description": "search, with or without diacritics"})
 
 
 CategoryPage = page_envelope(CategoryOut, "CategoryPage")

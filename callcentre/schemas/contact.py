@@ -5,11 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from callcentre.schemas.call import CallOut
+from callcentre.schemas.common import Text
 from callcentre.schemas.ticket import ContactOut, TicketSummaryOut
 
 
 class ContactQuery(Schema):
-    phone = fields.String(required=True)
+    phone = Text(30, required=True)
 
 
 class ContactHistory(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from callcentre.models import MessageStatus
-from callcentre.schemas.common import PageQuery, UTCDateTime, page_envelope
+from callcentre.schemas.common import Id, PageQuery, UTCDateTime, page_envelope
 
 
 class MessageOut(Schema):
@@ -32,7 +32,7 @@ class MessageOut(Schema):
 class MessageQuery(PageQuery):
     status = fields.String(validate=validate.OneOf([s.value for s in MessageStatus]))
     channel = fields.String(validate=validate.OneOf(["sms", "zalo"]))
-    ticket_id = fields.Integer()
+    ticket_id = Id()
 
 
 MessagePage = page_envelope(MessageOut, "MessagePage")

@@ -7,24 +7,29 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from callcentre.models import Priority
-from callcentre.schemas.common import PageQuery, UTCDateTime, page_envelope
-from workflows.durations import parse_duration
+from callcentre.schemas.common import BoundedDate, PageQuery, Text, UTCDateTime, page_envelope
+from workflows.durations import parse_duration_parts
+
+DURATION_DOC = "ISO 8601, day-based (PnDTnHnMnS or PnW; days are working days), at most 365 days"
 
 
 def _iso_duration(value: str) -> None:
+    """An SLA budget or a look-ahead window: positive, day-based, at most ``MAX_DAYS`` days."""
     try:
-        parse_duration(value)
+        parse_duration_parts(value)
     except (ValueError, TypeError) as exc:
         raise ValidationError(str(exc)) from exc
 
 
 class PolicyIn(Schema):
-    category = fields.String(required=True, metadata={"description": "category code"})
+    category = Text(50, required=True, metadata={"description": "category code"})
     priority = fields.String(required=True, validate=validate.OneOf([p.value for p in Priority]))
-    accept_within = fields.String(required=True, validate=_iso_duration, metadata={"example": "PT4H"})
-    resolve_within = fields.String(required=True, validate=_iso_duration, metadata={"example": "P5D"})
+    accept_within = Text(40, required=True, validate=_iso_duration, metadata={
+        "example": "PT4H", "description": DURATION_DOC})
+    resolve_within = Text(40, required=True, validate=_iso_duration, metadata={
+        "example": "P5D", "description": DURATION_DOC})
     warn_at = fields.Float(load_default=0.75, validate=validate.Range(min=0.01, max=0.99, max_inclusive=True))
-    calendar = fields.String(load_default="working_hours", metadata={"description": '"working_hours" or "24x7"'})
+    calendar = Text(40, load_default="working_hours", metadata={"description": '"working_hours" or "24x7"'})
 
 
 class PolicyOut(Schema):
@@ -39,9 +44,9 @@ class PolicyOut(Schema):
 
 
 class ExceptionIn(Schema):
-    date = fields.Date(required=True)
+    date = BoundedDate(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["day_off", "working_day"]))
-    note = fields.String(load_default=None, validate=validate.Length(max=200))
+    note = Text(200, load_default=None, allow_none=True)
 
 
 class ExceptionOut(Schema):
@@ -61,10 +66,10 @@ class CalendarOut(Schema):
 
 
 class AtRiskQuery(Schema):
-    within = fields.String(load_default="PT4H", validate=_iso_duration,
-                           metadata={"description": "ISO 8601 window ahead of now (wall-clock)"})
-    department = fields.String()
-    category = fields.String()
+    within = Text(40, load_default="PT4H", validate=_iso_duration,
+                  metadata={"description": "ISO 8601 window ahead of now (wall-clock), at most 365 days"})
+    department = Text(50)
+    category = Text(50)
     kind = fields.String(validate=validate.OneOf(["accept", "resolve"]))
 
 
@@ -81,8 +86,8 @@ class AtRiskOut(Schema):
 
 
 class BreachQuery(PageQuery):
-    department = fields.String()
-    category = fields.String()
+    department = Text(50)
+    category = Text(50)
     kind = fields.String(validate=validate.OneOf(["accept", "resolve"]))
     detected_from = UTCDateTime()
     detected_to = UTCDateTime()
@@ -109,7 +114,7 @@ BreachPage = page_envelope(BreachOut, "BreachPage")
 
 
 class AckIn(Schema):
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    comment = Text(2000, required=True, validate=validate.Length(min=1), metadata={"minLength": 1})
 
     @validates("comment")
     def _not_blank(self, value: str, **_: Any) -> None:
@@ -118,9 +123,10 @@ class AckIn(Schema):
 
 
 class SummaryQuery(Schema):
-    period_from = UTCDateTime(data_key="from")
-    period_to = UTCDateTime(data_key="to")
-    within = fields.String(load_default="PT4H", validate=_iso_duration)
+    period_from = UTCDateTime(data_key="from", metadata={
+        "description": "start of the period of the resolved-ticket figures; default: 30 days before ``to``"})
+    period_to = UTCDateTime(data_key="to", metadata={"description": "end of that period; default: now"})
+    within = Text(40, load_default="PT4H", validate=_iso_duration)
 
 
 class SummaryRow(Schema):
@@ -134,3 +140,6 @@ class SummaryRow(Schema):
     on_time_rate = fields.Float(allow_none=True)
     median_time_to_accept_seconds = fields.Float(allow_none=True)
     median_time_to_resolve_seconds = fields.Float(allow_none=True)
+    # The period of ``resolved``, ``on_time_rate`` and the medians (open, at risk, breached: now).
+    period_from = UTCDateTime()
+    period_to = UTCDateTime()

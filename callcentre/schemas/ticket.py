@@ -7,13 +7,16 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
 
 from callcentre.core.storage import media_url
+from callcentre.formats.limits import MAX_TEXT
 from callcentre.formats.receipt import display
 from callcentre.models import Channel, Priority
 from callcentre.schemas.common import (
     CategoryRef,
     DepartmentRef,
+    Id,
     PageQuery,
     PhoneNumber,
+    Text,
     UTCDateTime,
     page_envelope,
     reject_blank,
@@ -24,7 +27,7 @@ from workflows.states import label
 
 class ContactIn(Schema):
     phone = PhoneNumber(required=True)
-    name = fields.String(load_default=None, validate=validate.Length(max=200))
+    name = Text(200, load_default=None, allow_none=True)
     language = fields.String(load_default="vi", validate=validate.OneOf(["vi", "en"]))
 
     @pre_load
@@ -34,8 +37,8 @@ class ContactIn(Schema):
 
 
 class LocationIn(Schema):
-    commune_code = fields.String(load_default=None, validate=validate.Length(max=10))
-    address = fields.String(load_default=None, validate=validate.Length(max=500))
+    commune_code = Text(10, load_default=None, allow_none=True)
+    address = Text(500, load_default=None, allow_none=True)
     lat = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90))
     lng = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180))
 
@@ -49,15 +52,15 @@ class LocationIn(Schema):
 
 class TicketCreate(Schema):
     channel = fields.String(required=True, validate=validate.OneOf([c.value for c in Channel]))
-    category = fields.String(required=True, validate=reject_blank, metadata={"description": "category code"})
-    description = fields.String(required=True, validate=[reject_blank, validate.Length(max=5000)])
-    title = fields.String(load_default=None, validate=validate.Length(max=200))
+    category = Text(50, required=True, validate=reject_blank, metadata={"description": "category code"})
+    description = Text(MAX_TEXT, required=True, validate=reject_blank)
+    title = Text(200, load_default=None, allow_none=True)
     priority = fields.String(
         load_default=Priority.NORMAL.value, validate=validate.OneOf([p.value for p in Priority])
     )
     contact = fields.Nested(ContactIn, required=True)
     location = fields.Nested(LocationIn, load_default=None)
-    call_id = fields.Integer(load_default=None)
+    call_id = Id(load_default=None, allow_none=True)
     confidential = fields.Boolean(load_default=False, metadata={
         "description": "staff only: the ticket never appears in a public view (Open311, lookup page)"})
 
@@ -92,30 +95,34 @@ class PublicEventOut(Schema):
     created_at = UTCDateTime()
 
 
-def _sla(ticket: Any) -> list[dict[str, Any]]:
-    """Each clock with its deadline and the working time left now (negative once overdue)."""
-    from datetime import UTC, datetime
+def clock_view(clock: Any, now: Any) -> dict[str, Any]:
+    """A clock with its deadline and the working time left at ``now`` (negative once overdue)."""
+    from datetime import UTC
 
     from callcentre.sla.calendars import calendar_by_id
     from callcentre.sla.clocks import to_state
     from workflows import sla as sla_rules
 
+    running = clock.stopped_at is None
+    left = sla_rules.remaining_at(to_state(clock), now, calendar_by_id(clock.calendar_id)) if running else None
+    return {
+        "kind": clock.kind,
+        "due_at": clock.due_at.astimezone(UTC).isoformat() if clock.due_at else None,
+        "warn_at": clock.warn_at.astimezone(UTC).isoformat() if clock.warn_at else None,
+        "running": running and clock.anchor_at is not None,
+        "paused": running and clock.anchor_at is None,
+        "remaining_seconds": round(left.total_seconds()) if left is not None else None,
+        "state": ("stopped" if not running else "breached" if clock.breached
+                  else "at_risk" if clock.warned else "on_time"),
+    }
+
+
+def _sla(ticket: Any) -> list[dict[str, Any]]:
+    """Each clock of the ticket as ``clock_view`` shows it now."""
+    from datetime import UTC, datetime
+
     now = datetime.now(UTC)
-    out = []
-    for clock in ticket.clocks:
-        running = clock.stopped_at is None
-        left = sla_rules.remaining_at(to_state(clock), now, calendar_by_id(clock.calendar_id)) if running else None
-        out.append({
-            "kind": clock.kind,
-            "due_at": clock.due_at.astimezone(UTC).isoformat() if clock.due_at else None,
-            "warn_at": clock.warn_at.astimezone(UTC).isoformat() if clock.warn_at else None,
-            "running": running and clock.anchor_at is not None,
-            "paused": running and clock.anchor_at is None,
-            "remaining_seconds": round(left.total_seconds()) if left is not None else None,
-            "state": ("stopped" if not running else "breached" if clock.breached
-                      else "at_risk" if clock.warned else "on_time"),
-        })
-    return out
+    return [clock_view(clock, now) for clock in ticket.clocks]
 
 
 def _location(ticket: Any) -> dict[str, Any]:
@@ -188,15 +195,15 @@ PublicTicketOut = _audience("PublicTicketOut", PUBLIC_FIELDS, "What anyone holdi
 
 
 class TicketQuery(PageQuery):
-    status = fields.String(metadata={"description": "comma-separated statuses"})
-    department = fields.String(metadata={"description": "department code"})
-    category = fields.String(metadata={"description": "category code"})
+    status = Text(200, metadata={"description": "comma-separated statuses"})
+    department = Text(50, metadata={"description": "department code"})
+    category = Text(50, metadata={"description": "category code"})
     channel = fields.String(validate=validate.OneOf([c.value for c in Channel]))
     priority = fields.String(validate=validate.OneOf([p.value for p in Priority]))
     created_from = UTCDateTime(metadata={"description": "ISO 8601, inclusive"})
     created_to = UTCDateTime(metadata={"description": "ISO 8601, exclusive"})
-    q = fields.String(validate=validate.Length(min=2, max=100), metadata={"description": "text search"})
-    phone = fields.String()
+    q = Text(100, validate=validate.Length(min=2), metadata={"description": "text search", "minLength": 2})
+    phone = Text(30)
 
 
 TicketPage = page_envelope(TicketSummaryOut, "TicketPage")

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from callcentre.formats.limits import MAX_ID, MAX_TEXT
+from callcentre.schemas.common import Id, Text
 from callcentre.schemas.ticket import TicketDetailOut
 
 
 class TransitionIn(Schema):
-    trigger = fields.String(required=True)
-    note = fields.String(allow_none=True)
-    department = fields.String(allow_none=True, metadata={"description": "assign / reassign: department code"})
-    answer = fields.String(allow_none=True, metadata={"description": "resolve: the public answer"})
-    reason = fields.String(allow_none=True, metadata={"description": "reject, return, reopen, deny_extension"})
-    deadline = fields.String(allow_none=True, metadata={"description": "request_extension: ISO 8601 with timezone"})
-    duplicate_of = fields.Integer(allow_none=True, metadata={"description": "merge: id of the surviving ticket"})
-    version = fields.Integer(allow_none=True, metadata={"description": "the version you saw; 409 if it changed"})
+    """A trigger and its fields; a note, answer or reason longer than 5,000 characters is refused."""
+
+    trigger = Text(40, required=True)
+    note = Text(MAX_TEXT, allow_none=True)
+    department = Text(50, allow_none=True, metadata={"description": "assign / reassign: department code"})
+    answer = Text(MAX_TEXT, allow_none=True, metadata={"description": "resolve: the public answer"})
+    reason = Text(MAX_TEXT, allow_none=True, metadata={"description": "reject, return, reopen, deny_extension"})
+    deadline = Text(40, allow_none=True, metadata={
+        "description": "request_extension: ISO 8601 with timezone, at most a year ahead"})
+    duplicate_of = Id(allow_none=True, metadata={"description": "merge: id of the surviving ticket"})
+    version = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_ID),
+                             metadata={"description": "the version you saw; 409 if it changed"})
 
 
 class TriggerOut(Schema):

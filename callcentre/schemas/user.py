@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from callcentre.schemas.common import DepartmentRef, PageQuery, UTCDateTime, page_envelope
+from callcentre.schemas.common import DepartmentRef, PageQuery, Text, UTCDateTime, page_envelope
 from workflows.roles import Role
 
 ROLES = [r.value for r in Role]
@@ -30,19 +30,20 @@ class UserQuery(PageQuery):
 UserPage = page_envelope(UserOut, "UserPage")
 
 
-class PasswordField(fields.String):
+class PasswordField(Text):
     """Write-only; the policy (at least 10 characters, not all digits, not the username, not a
     common password) is applied by the service, whose reason is Vietnamese first, English after."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=True, load_only=True, validate=validate.Length(max=200), **kwargs)
+        super().__init__(200, required=True, load_only=True, **kwargs)
 
 
 class UserCreate(Schema):
-    username = fields.String(required=True, metadata={"description": "2-80 of a-z 0-9 . _ -"})
+    username = Text(80, required=True, metadata={"description": "2-80 of a-z 0-9 . _ -"})
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    department = fields.String(load_default=None, metadata={"description": "department code (department roles)"})
-    full_name = fields.String(load_default="", validate=validate.Length(max=200))
+    department = Text(50, load_default=None, allow_none=True,
+                      metadata={"description": "department code (department roles)"})
+    full_name = Text(200, load_default="")
     password = PasswordField()
 
 

@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from callcentre.core.extensions import db
@@ -18,6 +18,7 @@ from callcentre.formats.phone import InvalidPhone, to_e164
 from callcentre.formats.receipt import InvalidReceiptCode, normalize
 from callcentre.http.auth import visible_department_ids
 from callcentre.http.errors import ApiError
+from callcentre.http.pagination import Total, capped_count, page_total
 from callcentre.models import (
     Call,
     Category,
@@ -31,6 +32,7 @@ from callcentre.models import (
     User,
 )
 from callcentre.services.publication import publicly_findable
+from callcentre.services.search import ticket_search
 from callcentre.sla.calendars import calendar_by_id
 from callcentre.sla.clocks import to_state
 from workflows import sla as sla_rules
@@ -45,7 +47,7 @@ def department_scope(stmt: Select, column: Any, user: User, code: str | None) ->
     if allowed is not None:
         stmt = stmt.where(column.in_(list(allowed)))
     if code:
-        stmt = stmt.where(column.in_(select(Department.id).where(Department.code == code)))
+        stmt = stmt.where(column == _id_of(Department, code))
     return stmt
 
 
@@ -72,6 +74,11 @@ def load_visible_ticket(ticket_id: int, user: User, *, detail: bool = False) -> 
     return ticket
 
 
+def _id_of(model: type[Department] | type[Category], code: str) -> Any:
+    """The id of the row with this code, as a subquery (uncorrelated: a caller may join ``model``)."""
+    return select(model.id).where(model.code == code).correlate(None).scalar_subquery()
+
+
 def filtered_tickets(query: dict[str, Any], user: User) -> Select:
     """The tickets ``user`` may see matching the list filters (``TicketQuery``), newest first."""
     stmt = select(Ticket).options(
@@ -83,12 +90,13 @@ def filtered_tickets(query: dict[str, Any], user: User) -> Select:
         stmt = stmt.where(Ticket.department_id.in_(list(allowed)), Ticket.assigned_at.is_not(None))
     if query.get("status"):
         stmt = stmt.where(Ticket.status.in_([s.strip() for s in query["status"].split(",") if s.strip()]))
+    # Codes are unique: "= (SELECT id …)" is evaluated once, and the (department_id, created_at, id)
+    # and (category_id, created_at, id) indexes then give the rows in list order (IN (SELECT …)
+    # would join and sort every ticket of the department).
     if query.get("department"):
-        stmt = stmt.where(Ticket.department_id.in_(
-            select(Department.id).where(Department.code == query["department"])))
+        stmt = stmt.where(Ticket.department_id == _id_of(Department, query["department"]))
     if query.get("category"):
-        stmt = stmt.where(Ticket.category_id.in_(
-            select(Category.id).where(Category.code == query["category"])))
+        stmt = stmt.where(Ticket.category_id == _id_of(Category, query["category"]))
     for name in ("channel", "priority"):
         if query.get(name):
             stmt = stmt.where(getattr(Ticket, name) == query[name])
@@ -101,11 +109,10 @@ def filtered_tickets(query: dict[str, Any], user: User) -> Select:
             phone = to_e164(query["phone"])
         except InvalidPhone as exc:
             raise ApiError(422, "invalid input", {"query": {"phone": [str(exc)]}}) from exc
-        stmt = stmt.where(Ticket.contact_id.in_(select(Contact.id).where(Contact.phone == phone)))
-    if query.get("q"):
-        pattern = f"%{query['q']}%"
-        stmt = stmt.where(or_(Ticket.title.ilike(pattern), Ticket.description.ilike(pattern),
-                              Ticket.receipt_code == query["q"].upper().replace("-", "")))
+        stmt = stmt.where(Ticket.contact_id == select(Contact.id).where(Contact.phone == phone)
+                          .correlate(None).scalar_subquery())
+    if query.get("q"):  # one plain WHERE condition (services/search.py)
+        stmt = stmt.where(ticket_search(query["q"]))
     return stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
 
 
@@ -132,13 +139,13 @@ def caller_history(phone: str) -> dict[str, Any]:
         return {"phone": phone, "contact": None, "tickets": [], "calls": []}
     tickets = db.session.scalars(
         select(Ticket).where(Ticket.contact_id == contact.id)
-        .options(joinedload(Ticket.category), joinedload(Ticket.department))
-        .order_by(Ticket.created_at.desc()).limit(HISTORY_LIMIT)
+        .options(joinedload(Ticket.category), joinedload(Ticket.department), selectinload(Ticket.clocks))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(HISTORY_LIMIT)
     ).all()
     calls = db.session.scalars(
         select(Call).where(Call.from_number == phone)
         .options(joinedload(Call.operator), selectinload(Call.tickets))
-        .order_by(Call.started_at.desc()).limit(HISTORY_LIMIT)
+        .order_by(Call.started_at.desc(), Call.id.desc()).limit(HISTORY_LIMIT)
     ).all()
     return {"phone": phone, "contact": contact, "tickets": tickets, "calls": calls}
 
@@ -154,10 +161,9 @@ def pending_extensions() -> Sequence[Row[ExtensionRequest, str, datetime | None,
 
 # -- SLA: at risk, alerts ---------------------------------------------------------
 
-def at_risk_rows(query: dict[str, Any], user: User) -> list[dict[str, Any]]:
-    """Running clocks due within ``query["within"]`` (or already warned), not yet breached, soonest first."""
-    now = datetime.now(UTC)
-    until = now + parse_duration(query["within"])
+def _at_risk(query: dict[str, Any], user: User, until: datetime) -> Select:
+    """Running clocks due by ``until`` (or already warned), not yet breached, soonest first; the
+    partial index ix_sla_clocks_running_due walks them in that order."""
     stmt = (
         select(SlaClock, Ticket.receipt_code, Ticket.status, Department.code, Category.code)
         .join(Ticket, Ticket.id == SlaClock.ticket_id)
@@ -165,15 +171,19 @@ def at_risk_rows(query: dict[str, Any], user: User) -> list[dict[str, Any]]:
         .outerjoin(Department, Department.id == Ticket.department_id)
         .where(SlaClock.stopped_at.is_(None), SlaClock.breached.is_(False), SlaClock.due_at.is_not(None),
                (SlaClock.due_at <= until) | SlaClock.warned.is_(True))
-        .order_by(SlaClock.due_at).limit(500)
+        .order_by(SlaClock.due_at, SlaClock.id)
     )
     stmt = department_scope(stmt, Ticket.department_id, user, query.get("department"))
     if query.get("category"):
-        stmt = stmt.where(Category.code == query["category"])
+        stmt = stmt.where(Ticket.category_id == _id_of(Category, query["category"]))
     if query.get("kind"):
         stmt = stmt.where(SlaClock.kind == query["kind"])
+    return stmt
+
+
+def _at_risk_dicts(rows: Any, now: datetime) -> list[dict[str, Any]]:
     out = []
-    for clock, code, status, dept, cat in db.session.execute(stmt):
+    for clock, code, status, dept, cat in rows:
         left = sla_rules.remaining_at(to_state(clock), now, calendar_by_id(clock.calendar_id))
         out.append({"ticket_id": clock.ticket_id, "receipt_code": code, "kind": clock.kind, "deadline": clock.due_at,
                     "warned": clock.warned, "remaining_seconds": int(left.total_seconds()), "department": dept,
@@ -181,31 +191,66 @@ def at_risk_rows(query: dict[str, Any], user: User) -> list[dict[str, Any]]:
     return out
 
 
-def alerts_query(query: dict[str, Any], user: User) -> Select:
-    """Alerts of ``query["level"]`` (default breach) matching the ``BreachQuery`` filters, newest first.
-    Rows are (alert, receipt code, department code, category code, acknowledger's username)."""
+def at_risk_rows(query: dict[str, Any], user: User, limit: int = 500) -> list[dict[str, Any]]:
+    """Running clocks due within ``query["within"]`` (or already warned), not yet breached, soonest first."""
+    now = datetime.now(UTC)
+    stmt = _at_risk(query, user, now + parse_duration(query["within"]))
+    return _at_risk_dicts(db.session.execute(stmt.limit(limit)), now)
+
+
+def at_risk_page(query: dict[str, Any], user: User, page: int, per_page: int) -> tuple[list[dict[str, Any]], Total]:
+    """One page of ``at_risk_rows`` and the total it pages (the working time left is computed for
+    the page's clocks only)."""
+    now = datetime.now(UTC)
+    stmt = _at_risk(query, user, now + parse_duration(query["within"]))
+    counted = capped_count(stmt.with_only_columns(SlaClock.id))
+    offset = (page - 1) * per_page
+    rows = _at_risk_dicts(db.session.execute(stmt.limit(per_page).offset(offset)), now)
+    return rows, page_total(counted, offset, len(rows))
+
+
+def _alert_rows() -> Select:
+    """Alerts as (alert, receipt code, department code, category code, acknowledger's username)."""
     acker = aliased(User)
-    stmt = (
+    return (
         select(SlaAlert, Ticket.receipt_code, Department.code, Category.code, acker.username)
         .join(Ticket, Ticket.id == SlaAlert.ticket_id)
         .join(Category, Category.id == Ticket.category_id)
         .outerjoin(Department, Department.id == SlaAlert.department_id)
         .outerjoin(acker, acker.id == SlaAlert.acknowledged_by_id)
-        .where(SlaAlert.level == query.get("level", "breach"))
     )
-    stmt = department_scope(stmt, SlaAlert.department_id, user, query.get("department"))
+
+
+def _alert_conditions(query: dict[str, Any], user: User) -> list[ColumnElement[bool]]:
+    """The ``BreachQuery`` filters and the user's department scope, on ``SlaAlert`` (and, for
+    ``category``, on ``Ticket``)."""
+    where: list[ColumnElement[bool]] = [SlaAlert.level == query.get("level", "breach")]
+    allowed = visible_department_ids(user)
+    if allowed is not None:
+        where.append(SlaAlert.department_id.in_(list(allowed)))
+    if query.get("department"):
+        where.append(SlaAlert.department_id == _id_of(Department, query["department"]))
     if query.get("category"):
-        stmt = stmt.where(Category.code == query["category"])
+        where.append(Ticket.category_id == _id_of(Category, query["category"]))
     if query.get("kind"):
-        stmt = stmt.where(SlaAlert.kind == query["kind"])
+        where.append(SlaAlert.kind == query["kind"])
     if query.get("detected_from"):
-        stmt = stmt.where(SlaAlert.detected_at >= query["detected_from"])
+        where.append(SlaAlert.detected_at >= query["detected_from"])
     if query.get("detected_to"):
-        stmt = stmt.where(SlaAlert.detected_at < query["detected_to"])
+        where.append(SlaAlert.detected_at < query["detected_to"])
     if query.get("acknowledged") is not None:
-        stmt = stmt.where(SlaAlert.acknowledged_at.is_not(None) if query["acknowledged"]
-                          else SlaAlert.acknowledged_at.is_(None))
-    return stmt.order_by(SlaAlert.detected_at.desc(), SlaAlert.id.desc())
+        where.append(SlaAlert.acknowledged_at.is_not(None) if query["acknowledged"]
+                     else SlaAlert.acknowledged_at.is_(None))
+    return where
+
+
+NEWEST_ALERTS = (SlaAlert.detected_at.desc(), SlaAlert.id.desc())
+
+
+def alerts_query(query: dict[str, Any], user: User) -> Select:
+    """Alerts of ``query["level"]`` (default breach) matching the ``BreachQuery`` filters, newest first.
+    Rows are (alert, receipt code, department code, category code, acknowledger's username)."""
+    return _alert_rows().where(*_alert_conditions(query, user)).order_by(*NEWEST_ALERTS)
 
 
 def alert_dict(alert: SlaAlert, code: str, dept: str | None, cat: str, acker: str | None) -> dict[str, Any]:
@@ -216,12 +261,19 @@ def alert_dict(alert: SlaAlert, code: str, dept: str | None, cat: str, acker: st
             "ack_comment": alert.ack_comment}
 
 
-def alerts_page(query: dict[str, Any], user: User, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
-    """One page of ``alerts_query`` as dicts, and the total it pages."""
-    stmt = alerts_query(query, user)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return [alert_dict(*r) for r in rows], total
+def alerts_page(query: dict[str, Any], user: User, page: int, per_page: int) -> tuple[list[dict[str, Any]], Total]:
+    """One page of ``alerts_query`` as dicts, and the total it pages (counted up to COUNT_CAP).
+
+    The page's ids first, from ``sla_alerts`` alone (index ix_sla_alerts_level_detected; tickets
+    joined only for a category filter), then those rows with their codes and names."""
+    ids_stmt = select(SlaAlert.id).where(*_alert_conditions(query, user)).order_by(*NEWEST_ALERTS)
+    if query.get("category"):
+        ids_stmt = ids_stmt.join(Ticket, Ticket.id == SlaAlert.ticket_id)
+    counted = capped_count(ids_stmt)
+    offset = (page - 1) * per_page
+    ids = list(db.session.scalars(ids_stmt.limit(per_page).offset(offset)))
+    rows = {r[0].id: r for r in db.session.execute(_alert_rows().where(SlaAlert.id.in_(ids)))} if ids else {}
+    return [alert_dict(*rows[i]) for i in ids if i in rows], page_total(counted, offset, len(ids))
 
 
 def alert_view(alert: SlaAlert, user: User) -> dict[str, Any]:

@@ -1,134 +1,176 @@
 """Figures for the SLA summary and the supervisor dashboard: per-department SLA performance,
-tickets per status, breaches and on-time rates per day, call volumes. Reads only."""
+tickets per status, breaches and on-time rates per day, call volumes. Reads only.
+
+Every figure is an aggregate computed by the database from indexed columns, one row per
+department or day coming back: never the tickets themselves (the summary once loaded every
+resolved ticket ever to take medians in Python: 54 s at 1M tickets). The figures about a period
+default to the last ``DEFAULT_WINDOW``; the counts of open and at-risk work are of now.
+"""
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
 
 from callcentre.core.extensions import db
 from callcentre.models import Call, Department, Disposition, SlaAlert, SlaClock, Ticket, User
 from callcentre.services.queries import department_scope
+from callcentre.services.report_sql import day_index, day_starts, medians, seconds_between
 from workflows.durations import parse_duration
 from workflows.states import OPEN_VALUES, Status
 
+DEFAULT_WINDOW = timedelta(days=30)
 
-def _local_day(value: datetime) -> date:
-    return value.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
 
 
 def _last_days(days: int) -> list[date]:
     """The last ``days`` local days, oldest first, today last."""
-    today = _local_day(datetime.now(UTC))
+    today = datetime.now(UTC).astimezone(_zone()).date()
     return [today - timedelta(days=i) for i in range(days - 1, -1, -1)]
 
 
+def _late() -> ColumnElement[bool]:
+    """The ticket's resolve deadline was breached (an alert was recorded)."""
+    return exists().where(SlaAlert.ticket_id == Ticket.id, SlaAlert.kind == "resolve", SlaAlert.level == "breach")
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def summary_window(query: dict[str, Any], now: datetime) -> tuple[datetime, datetime]:
+    """The period of the resolved-ticket figures: ``from``/``to``, by default the last 30 days."""
+    end = query.get("period_to") or now
+    return query.get("period_from") or end - DEFAULT_WINDOW, end
+
+
 def sla_summary(query: dict[str, Any], user: User) -> list[dict[str, Any]]:
-    """Per department: open, at risk, breached (open), resolved in the period, on-time rate, medians."""
+    """Per department: open, at risk, breached (open, now); resolved in the period, its on-time
+    rate and median times to accept and to resolve (exact medians)."""
     now = datetime.now(UTC)
     until = now + parse_duration(query["within"])
-    start, end = query.get("period_from"), query.get("period_to") or now
+    start, end = summary_window(query, now)
     departments = department_scope(select(Department).where(Department.active.is_(True)), Department.id, user, None)
     depts = db.session.scalars(departments.order_by(Department.name_vi)).all()
+
+    is_open = Ticket.status.in_(OPEN_VALUES)
     open_counts = dict(db.session.execute(
-        select(Ticket.department_id, func.count()).where(Ticket.status.in_(OPEN_VALUES))
-        .group_by(Ticket.department_id)).all())
-    running = and_(SlaClock.ticket_id == Ticket.id, SlaClock.stopped_at.is_(None))
-    breached_counts = dict(db.session.execute(
-        select(Ticket.department_id, func.count()).where(Ticket.status.in_(OPEN_VALUES),
-                                                         exists().where(running, SlaClock.breached.is_(True)))
-        .group_by(Ticket.department_id)).all())
-    at_risk_counts = dict(db.session.execute(
-        select(Ticket.department_id, func.count()).where(
-            Ticket.status.in_(OPEN_VALUES),
-            exists().where(running, SlaClock.breached.is_(False),
-                           (SlaClock.due_at <= until) | SlaClock.warned.is_(True)),
-            ~exists().where(running, SlaClock.breached.is_(True)))
-        .group_by(Ticket.department_id)).all())
-    resolved = select(Ticket.department_id, Ticket.created_at, Ticket.resolved_at, Ticket.assigned_at,
-                      Ticket.accepted_at,
-                      exists().where(SlaAlert.ticket_id == Ticket.id, SlaAlert.kind == "resolve",
-                                     SlaAlert.level == "breach").label("late"))
-    resolved = resolved.where(Ticket.resolved_at.is_not(None), Ticket.resolved_at <= end)
-    if start:
-        resolved = resolved.where(Ticket.resolved_at >= start)
-    per_dept: dict[int | None, dict[str, list[float]]] = defaultdict(lambda: {"resolve": [], "accept": [], "late": []})
-    for dept_id, created, resolved_at, assigned, accepted, late in db.session.execute(resolved):
-        assert resolved_at is not None  # the WHERE excludes NULL
-        bucket = per_dept[dept_id]
-        bucket["resolve"].append((resolved_at - created).total_seconds())
-        bucket["late"].append(1.0 if late else 0.0)
-        if assigned and accepted:
-            bucket["accept"].append((accepted - assigned).total_seconds())
+        select(Ticket.department_id, func.count()).where(is_open).group_by(Ticket.department_id)).all())
+    # Running clocks only (the partial index ix_sla_clocks_running_due): one row per open ticket
+    # with its flags, then per department.
+    per_ticket = (
+        select(Ticket.department_id.label("dept"),
+               func.max(case((SlaClock.breached.is_(True), 1), else_=0)).label("breached"),
+               func.max(case((and_(SlaClock.breached.is_(False),
+                                   (SlaClock.due_at <= until) | SlaClock.warned.is_(True)), 1), else_=0))
+               .label("risky"))
+        .join(Ticket, Ticket.id == SlaClock.ticket_id)
+        .where(SlaClock.stopped_at.is_(None), is_open)
+        .group_by(Ticket.id, Ticket.department_id)
+        .subquery()
+    )
+    risk_counts = {dept: (int(b or 0), int(r or 0)) for dept, b, r in db.session.execute(
+        select(per_ticket.c.dept, func.sum(per_ticket.c.breached),
+               func.sum(case((and_(per_ticket.c.breached == 0, per_ticket.c.risky == 1), 1), else_=0)))
+        .group_by(per_ticket.c.dept))}
+
+    in_period = (Ticket.resolved_at.is_not(None), Ticket.resolved_at >= start, Ticket.resolved_at <= end)
+    resolved_counts = {dept: (n, int(late or 0)) for dept, n, late in db.session.execute(
+        select(Ticket.department_id, func.count(), _flag(_late())).where(*in_period)
+        .group_by(Ticket.department_id))}
+    to_resolve = dict(db.session.execute(medians(
+        seconds_between(Ticket.resolved_at, Ticket.created_at), Ticket.department_id, *in_period)).all())
+    to_accept = dict(db.session.execute(medians(
+        seconds_between(Ticket.accepted_at, Ticket.assigned_at), Ticket.department_id, *in_period,
+        Ticket.assigned_at.is_not(None), Ticket.accepted_at.is_not(None))).all())
+
     rows = []
     for dept in depts:
-        b = per_dept.get(dept.id, {"resolve": [], "accept": [], "late": []})
-        n = len(b["resolve"])
+        breached, at_risk = risk_counts.get(dept.id, (0, 0))
+        n, late = resolved_counts.get(dept.id, (0, 0))
+        accept, resolve = to_accept.get(dept.id), to_resolve.get(dept.id)
         rows.append({
             "department": dept.code, "name_vi": dept.name_vi, "name_en": dept.name_en,
-            "open": open_counts.get(dept.id, 0), "at_risk": at_risk_counts.get(dept.id, 0),
-            "breached": breached_counts.get(dept.id, 0), "resolved": n,
-            "on_time_rate": round(1 - sum(b["late"]) / n, 4) if n else None,
-            "median_time_to_accept_seconds": statistics.median(b["accept"]) if b["accept"] else None,
-            "median_time_to_resolve_seconds": statistics.median(b["resolve"]) if b["resolve"] else None,
+            "open": open_counts.get(dept.id, 0), "at_risk": at_risk, "breached": breached, "resolved": n,
+            "on_time_rate": round(1 - late / n, 4) if n else None,
+            "median_time_to_accept_seconds": float(accept) if accept is not None else None,
+            "median_time_to_resolve_seconds": float(resolve) if resolve is not None else None,
+            "period_from": start, "period_to": end,
         })
-    current_app.logger.debug("summary for %d departments", len(rows))
     return rows
 
 
-def status_counts(dept_code: str | None) -> tuple[list[str], list[dict[str, Any]]]:
-    """Tickets per department and status, one GROUP BY: (statuses in workflow order, rows by total)."""
+def status_counts(dept_code: str | None, days: int) -> tuple[list[str], list[dict[str, Any]]]:
+    """Tickets received in the last ``days`` local days per department and current status, and
+    each department's open tickets of any age: (statuses in workflow order, rows by total)."""
+    since = day_starts(_last_days(days)[:1], _zone())[0]
     stmt = (select(Department.code, Department.name_vi, Department.name_en, Ticket.status, func.count())
             .select_from(Ticket).outerjoin(Department, Department.id == Ticket.department_id)
+            .where(Ticket.created_at >= since)
             .group_by(Department.code, Department.name_vi, Department.name_en, Ticket.status))
+    backlog = (select(Department.code, Department.name_vi, Department.name_en, func.count())
+               .select_from(Ticket).outerjoin(Department, Department.id == Ticket.department_id)
+               .where(Ticket.status.in_(OPEN_VALUES))
+               .group_by(Department.code, Department.name_vi, Department.name_en))
     if dept_code:
-        stmt = stmt.where(Department.code == dept_code)
+        stmt, backlog = stmt.where(Department.code == dept_code), backlog.where(Department.code == dept_code)
     table: dict[str | None, dict[str, Any]] = {}
+
+    def row(code: str | None, name_vi: str | None, name_en: str | None) -> dict[str, Any]:
+        return table.setdefault(code, {"code": code, "name_vi": name_vi or "—", "name_en": name_en or "—",
+                                       "counts": {}, "total": 0, "open": 0})
+
     statuses: set[str] = set()
     for code, name_vi, name_en, status, n in db.session.execute(stmt):
-        row = table.setdefault(code, {"code": code, "name_vi": name_vi or "—", "name_en": name_en or "—",
-                                      "counts": {}, "total": 0})
-        row["counts"][status] = n
-        row["total"] += n
+        r = row(code, name_vi, name_en)
+        r["counts"][status] = n
+        r["total"] += n
         statuses.add(status)
+    for code, name_vi, name_en, n in db.session.execute(backlog):
+        row(code, name_vi, name_en)["open"] = n
     order: list[str] = [s.value for s in Status if s.value in statuses]
-    return order, sorted(table.values(), key=lambda r: -r["total"])
+    return order, sorted(table.values(), key=lambda r: (-r["total"], -r["open"]))
 
 
 def breach_trend(days: int) -> dict[str, Any]:
-    """Per department and local day: breaches detected and on-time rate of tickets answered."""
+    """Per department and local day of the last ``days``: breaches detected, and the on-time rate
+    of the tickets answered that day (and over the whole period)."""
     day_list = _last_days(days)
-    since = datetime.now(UTC) - timedelta(days=days + 1)
+    starts = day_starts(day_list, _zone())
     codes: dict[int | None, str] = dict(db.session.execute(select(Department.id, Department.code)).all())
-    breaches: dict[str, Counter] = defaultdict(Counter)
-    for dept_id, detected in db.session.execute(
-            select(SlaAlert.department_id, SlaAlert.detected_at)
-            .where(SlaAlert.level == "breach", SlaAlert.detected_at >= since)):
-        breaches[codes.get(dept_id, "—")][_local_day(detected)] += 1
-    late = exists().where(SlaAlert.ticket_id == Ticket.id, SlaAlert.kind == "resolve", SlaAlert.level == "breach")
-    answered: dict[str, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for dept_id, resolved_at, was_late in db.session.execute(
-            select(Ticket.department_id, Ticket.resolved_at, late.label("late"))
-            .where(Ticket.resolved_at.is_not(None), Ticket.resolved_at >= since)):
-        assert resolved_at is not None  # the WHERE excludes NULL
-        cell = answered[codes.get(dept_id, "—")][_local_day(resolved_at)]
-        cell[0] += 0 if was_late else 1
-        cell[1] += 1
+    breaches: dict[str, list[int]] = {}
+    detected_day = day_index(SlaAlert.detected_at, starts)
+    for dept_id, i, n in db.session.execute(
+            select(SlaAlert.department_id, detected_day, func.count())
+            .where(SlaAlert.level == "breach", SlaAlert.detected_at >= starts[0])
+            .group_by(SlaAlert.department_id, detected_day)):
+        breaches.setdefault(codes.get(dept_id, "—"), [0] * days)[i] += n
+    answered: dict[str, list[list[int]]] = {}  # per day: [on time, all]
+    resolved_day = day_index(Ticket.resolved_at, starts)
+    for dept_id, i, n, late in db.session.execute(
+            select(Ticket.department_id, resolved_day, func.count(), _flag(_late()))
+            .where(Ticket.resolved_at.is_not(None), Ticket.resolved_at >= starts[0])
+            .group_by(Ticket.department_id, resolved_day)):
+        cell = answered.setdefault(codes.get(dept_id, "—"), [[0, 0] for _ in day_list])[i]
+        cell[0] += n - int(late or 0)
+        cell[1] += n
     rows: list[dict[str, Any]] = []
     for code in sorted(set(breaches) | set(answered)):
-        on_time, total = (sum(c[0] for c in answered[code].values()), sum(c[1] for c in answered[code].values()))
+        counts = breaches.get(code, [0] * days)
+        cells = answered.get(code, [[0, 0] for _ in day_list])
+        on_time, total = sum(c[0] for c in cells), sum(c[1] for c in cells)
         rows.append({
             "department": code,
-            "breaches": [breaches[code][d] for d in day_list],
-            "rates": [(answered[code][d][0] / answered[code][d][1]) if answered[code].get(d) else None
-                      for d in day_list],
-            "breach_total": sum(breaches[code].values()),
+            "breaches": counts,
+            "rates": [(c[0] / c[1]) if c[1] else None for c in cells],
+            "breach_total": sum(counts),
             "on_time_rate": on_time / total if total else None,
         })
     peak = max([max(r["breaches"]) for r in rows] + [1])
@@ -136,25 +178,25 @@ def breach_trend(days: int) -> dict[str, Any]:
 
 
 def call_figures(days: int) -> dict[str, Any]:
-    """Calls per local day, answered and abandoned shares, average handling time."""
-    since = datetime.now(UTC) - timedelta(days=days)
-    per_day: Counter = Counter()
-    answered = abandoned = 0
-    durations: list[int] = []
-    for started, answered_at, disposition, seconds in db.session.execute(
-            select(Call.started_at, Call.answered_at, Call.disposition, Call.duration_seconds)
-            .where(Call.started_at >= since)):
-        per_day[_local_day(started)] += 1
-        if answered_at is not None:
-            answered += 1
-        elif disposition in (None, Disposition.ABANDONED.value, Disposition.CALLBACK_DONE.value):
-            abandoned += 1
-        if seconds is not None:
-            durations.append(seconds)
-    total = sum(per_day.values())
+    """Calls per local day of the last ``days``, answered and abandoned shares, average handling time."""
     day_list = _last_days(days)
-    return {"total": total, "days": [(d, per_day[d]) for d in day_list],
-            "peak": max([per_day[d] for d in day_list] + [1]),
+    starts = day_starts(day_list, _zone())
+    started_day = day_index(Call.started_at, starts)
+    abandoned = and_(Call.answered_at.is_(None),
+                     Call.disposition.is_(None) | Call.disposition.in_([Disposition.ABANDONED.value,
+                                                                        Disposition.CALLBACK_DONE.value]))
+    per_day = [0] * days
+    answered = abandoned_n = seconds = timed = 0
+    for i, n, a, b, s, t in db.session.execute(
+            select(started_day, func.count(), _flag(Call.answered_at.is_not(None)), _flag(abandoned),
+                   func.sum(Call.duration_seconds), func.count(Call.duration_seconds))
+            .where(Call.started_at >= starts[0]).group_by(started_day)):
+        per_day[i] += n
+        answered, abandoned_n = answered + int(a or 0), abandoned_n + int(b or 0)
+        seconds, timed = seconds + int(s or 0), timed + int(t or 0)
+    total = sum(per_day)
+    return {"total": total, "days": list(zip(day_list, per_day, strict=True)),
+            "peak": max(per_day + [1]),
             "answered_pct": round(100 * answered / total, 1) if total else None,
-            "abandoned_pct": round(100 * abandoned / total, 1) if total else None,
-            "aht_seconds": round(sum(durations) / len(durations)) if durations else None}
+            "abandoned_pct": round(100 * abandoned_n / total, 1) if total else None,
+            "aht_seconds": round(seconds / timed) if timed else None}

@@ -24,6 +24,8 @@ from callcentre.http.errors import field_error
 from callcentre.models import Call, Category, Disposition, Priority, Ticket, User, utcnow
 from callcentre.services.contacts import get_or_create_contact
 from callcentre.services.history import record_event
+from callcentre.services.metrics import count_ticket_created
+from callcentre.services.search import ticket_search_text
 from callcentre.sla import clocks
 from callcentre.sla.policies import terms_for
 from workflows import sla
@@ -81,6 +83,9 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
     ticket = Ticket(**columns, receipt_code=_free_receipt_code(), category=category,
                     department=category.default_department, contact=contact, created_by=actor,
                     status=Status.RECEIVED.value, escalation_level=0, created_at=now, updated_at=now)
+    # Derived, not input: the caller's name as known and as given now (they may differ).
+    ticket.search_text = ticket_search_text(ticket.title, ticket.description, ticket.address, ticket.receipt_code,
+                                            contact.name if contact else None, (person or {}).get("name"))
     session.add(ticket)
     # The resolve clock runs from receipt; the accept clock starts at assignment.
     clocks.start(ticket, sla.RESOLVE, now, terms_for(category.id, ticket.priority))
@@ -89,6 +94,7 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
                  to_status=ticket.status, public=True, at=now,
                  payload={"channel": ticket.channel, "category": category.code,
                           "department": category.default_department.code, "call_id": data.get("call_id")})
+    count_ticket_created(session, ticket.channel)  # once the caller's commit stands
     if call is not None:
         call.tickets.append(ticket)
         call.disposition = call.disposition or Disposition.NEW_TICKET.value

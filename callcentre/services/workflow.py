@@ -18,12 +18,14 @@ from sqlalchemy.orm import joinedload
 from callcentre.core.extensions import db
 from callcentre.models import Department, ExtensionRequest, Ticket, TicketEvent, User
 from callcentre.services.history import record_event
+from callcentre.services.metrics import count_transition
 from callcentre.sla import clocks
 from workflows import sla
 from workflows.definition import BY_NAME, TRIGGERS, TicketFacts, TriggerSpec, WorkflowError, check
 from workflows.states import OPEN, Status
 
 Effect = Callable[[Ticket, dict[str, Any], User | None, datetime], dict[str, Any]]
+MAX_EXTENSION = timedelta(days=366)  # an extension moves the deadline at most a year ahead
 
 
 def _pending_extension(ticket: Ticket) -> ExtensionRequest | None:
@@ -120,9 +122,16 @@ def _parse_deadline(value: Any, now: datetime) -> datetime:
         raise WorkflowError(422, "not an ISO 8601 date-time", "deadline") from exc
     if deadline.tzinfo is None:
         raise WorkflowError(422, "give a timezone, e.g. 2026-12-01T17:00:00+07:00", "deadline")
+    try:
+        deadline = deadline.astimezone(UTC)
+    except OverflowError:  # year 1 at +07:00 is before year 1 in UTC
+        raise WorkflowError(422, "the new deadline must be within a year from now", "deadline") from None
     if deadline <= now:
         raise WorkflowError(422, "the new deadline must be in the future", "deadline")
-    return deadline.astimezone(UTC)
+    if deadline > now + MAX_EXTENSION:
+        # Deadlines are working-time arithmetic: year 9999 would keep a worker counting for minutes.
+        raise WorkflowError(422, "the new deadline must be within a year from now", "deadline")
+    return deadline
 
 
 def _request_extension(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
@@ -248,6 +257,7 @@ def fire(ticket: Ticket, trigger: str, params: dict[str, Any], user: User | None
     payload.update({k: v.isoformat() for k, v in (("accept_deadline", ticket.accept_deadline),
                                                   ("resolve_deadline", ticket.resolve_deadline)) if v})
     note = params.get("note") or params.get("reason")
+    count_transition(db.session, trigger)  # once the caller's commit stands
     return record_event(db.session, ticket, trigger, actor=user, from_status=before, to_status=ticket.status,
                         note=note, payload=payload, public=trigger in PUBLIC_TRIGGERS, at=now)
 

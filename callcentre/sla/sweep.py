@@ -25,6 +25,7 @@ from callcentre.core.dialect import upsert_insert
 from callcentre.core.extensions import db
 from callcentre.models import Notification, SlaAlert, SlaClock, Ticket, User
 from callcentre.services.history import record_events
+from callcentre.services.metrics import count_sla_alerts
 from callcentre.sla import timers
 from callcentre.sla.calendars import calendar_by_id
 from callcentre.sla.clocks import store, to_state
@@ -131,8 +132,10 @@ def _record_effects(new: Iterable[NewAlert], codes: dict[int, str], departments:
     events: list[dict[str, Any]] = []
     notices: list[dict[str, Any]] = []
     escalate: dict[int, int] = defaultdict(int)
+    counted: list[tuple[str, str, float]] = []
     for alert_id, ticket_id, kind, level, deadline in new:
         out.alert_ids.append(alert_id)
+        counted.append((kind, level, (now - deadline).total_seconds()))
         if level == "breach":
             out.breaches += 1
             escalate[ticket_id] += 1
@@ -156,6 +159,7 @@ def _record_effects(new: Iterable[NewAlert], codes: dict[int, str], departments:
                             "message_vi": vi.format(code=code), "message_en": en.format(code=code),
                             "created_at": now})
     record_events(db.session, events)
+    count_sla_alerts(db.session, counted)  # counted once process_due commits the batch
     if notices:
         db.session.execute(insert(Notification), notices)
     by_step: dict[int, list[int]] = defaultdict(list)

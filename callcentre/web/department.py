@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,17 +11,20 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from callcentre.core.extensions import db
+from callcentre.formats.limits import MAX_SHORT_TEXT, MAX_TEXT
 from callcentre.formats.receipt import InvalidReceiptCode, normalize
 from callcentre.http.errors import ApiError
-from callcentre.http.pagination import paginate
-from callcentre.models import Category, Department, ExtensionRequest, SlaClock, Ticket
-from callcentre.schemas.ticket import TicketDetailOut, TicketSummaryOut
-from callcentre.services.queries import filtered_tickets, load_visible_ticket
+from callcentre.http.request_guard import checks_own_text
+from callcentre.models import Category, Department, ExtensionRequest, Ticket
+from callcentre.schemas.ticket import TicketDetailOut, TicketSummaryOut, clock_view
+from callcentre.services.inbox import inbox_export, inbox_page
+from callcentre.services.queries import load_visible_ticket
 from callcentre.services.workflow import allowed_triggers, fire, lock_ticket
+from callcentre.web.forms import text_error
 from callcentre.web.helpers import (
     csv_response,
     html_errors,
@@ -37,13 +41,6 @@ from workflows.states import OPEN_VALUES, Status
 
 bp = Blueprint("web_department", __name__)
 html_errors(bp)
-
-
-def _urgency():
-    """The soonest deadline among a ticket's running clocks: orders like remaining working time."""
-    return (select(func.min(SlaClock.due_at))
-            .where(SlaClock.ticket_id == Ticket.id, SlaClock.stopped_at.is_(None))
-            .correlate(Ticket).scalar_subquery())
 
 
 def _inbox_query(args: dict[str, Any]) -> dict[str, Any]:
@@ -65,20 +62,12 @@ def inbox():
     """This department's tickets, most urgent first (supervisors see every department)."""
     user = current_user._get_current_object()
     page, per_page = page_args()
-    stmt = filtered_tickets(_inbox_query(request.args), user)
-    urgency = _urgency()
-    stmt = stmt.order_by(None).order_by(urgency.is_(None), urgency, Ticket.created_at, Ticket.id)
+    query = _inbox_query(request.args)
     if wants_csv():
-        rows = db.session.scalars(stmt.limit(10000)).unique().all()
-        data = TicketSummaryOut(many=True).dump(rows)
         return csv_response("tickets.csv", ["receipt_code", "status", "category", "department", "priority",
                                             "created_at", "resolve_deadline", "sla_state", "remaining_seconds",
-                                            "title"],
-                            ([t["receipt_code"], t["status"], t["category"]["code"],
-                              (t["department"] or {}).get("code"), t["priority"], t["created_at"],
-                              t["resolve_deadline"], (sla_state(t["sla"]) or {}).get("state"),
-                              (sla_state(t["sla"]) or {}).get("remaining_seconds"), t["title"]] for t in data))
-    items, total = paginate(stmt, page, per_page)
+                                            "title"], _csv_rows(inbox_export(query, user)))
+    items, total = inbox_page(query, user, page, per_page)
     rows = TicketSummaryOut(many=True).dump(items)
     for row in rows:
         row["urgent"] = sla_state(row["sla"])
@@ -89,6 +78,19 @@ def inbox():
                    if not user.is_department_staff else [])
     return render_template("web/inbox.html", rows=rows, p=pager(page, per_page, total), args=request.args,
                            categories=categories, departments=departments, statuses=list(Status))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def _csv_rows(rows: Iterable[Any]) -> Iterator[list[Any]]:
+    """``inbox_export`` rows as the CSV's cells (the same values as the page's ``TicketSummaryOut``)."""
+    now = datetime.now(UTC)
+    for code, status, category, department, priority, created_at, deadline, title, *clocks in rows:
+        urgent = sla_state([clock_view(c, now) for c in clocks if c is not None]) or {}
+        yield [code, status, category, department, priority, _iso(created_at), _iso(deadline),
+               urgent.get("state"), urgent.get("remaining_seconds"), title]
 
 
 # -- the ticket page ------------------------------------------------------------
@@ -123,8 +125,21 @@ def ticket_page(ticket_id: int):
     return _render(_load(ticket_id))
 
 
+# The longest value of each field (the API's TransitionIn has the same); anything else is short.
+FIELD_LIMITS = {"note": MAX_TEXT, "reason": MAX_TEXT, "answer": MAX_TEXT}
+
+
+def _check_text(form: Any) -> None:
+    """Every field can be saved (no NUL, not too long: refused, never cut), else a 422 beside it."""
+    for name, value in form.items(multi=True):
+        message = text_error(value, FIELD_LIMITS.get(name, MAX_SHORT_TEXT))
+        if message is not None:
+            raise WorkflowError(422, message, name if name in FIELD_LABELS else None)
+
+
 def _params(trigger: str, form: Any) -> dict[str, Any]:
     """The form's fields as the workflow service expects them (deadline local -> ISO, code -> id)."""
+    _check_text(form)
     params: dict[str, Any] = {k: (form.get(k) or "").strip() or None
                               for k in ("note", "reason", "answer", "department")}
     if form.get("deadline"):
@@ -146,6 +161,7 @@ def _params(trigger: str, form: Any) -> dict[str, Any]:
 
 
 @bp.route("/tickets/<int:ticket_id>/fire", methods=["POST"])
+@checks_own_text  # shown beside the field with what was typed (422), not as a 400 page
 @page_roles(*STAFF)
 def fire_trigger(ticket_id: int):
     """Fire one trigger from its button; errors are shown beside the fields, typed text kept."""

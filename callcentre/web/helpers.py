@@ -6,20 +6,33 @@ import csv
 import io
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from callcentre.formats.limits import MAX_PAGE
 from callcentre.formats.receipt import display as receipt_display
+from callcentre.http.pagination import Total
 from workflows.roles import Role
 from workflows.states import label as status_label
 
@@ -137,6 +150,7 @@ def install(app: Flask) -> None:
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["isodate"] = isodate
     app.jinja_env.filters["receipt"] = receipt_display
+    app.jinja_env.filters["number"] = format_decimal  # 10.000 in Vietnamese, 10,000 in English
 
     @app.context_processor
     def _web_globals() -> dict[str, Any]:
@@ -158,7 +172,7 @@ def install(app: Flask) -> None:
 
 def page_args(default_per_page: int = 20, param: str = "page") -> tuple[int, int]:
     try:
-        page = max(1, int(request.args.get(param, 1)))
+        page = min(MAX_PAGE, max(1, int(request.args.get(param, 1))))  # the deepest page a list serves
     except ValueError:
         page = 1
     try:
@@ -176,8 +190,14 @@ def page_url(page: int, param: str = "page", **extra: Any) -> str:
     return url_for(request.endpoint or "", **(request.view_args or {}), **args)
 
 
-def pager(page: int, per_page: int, total: int) -> dict[str, int]:
-    return {"page": page, "per_page": per_page, "total": total, "pages": max(1, math.ceil(total / per_page))}
+def pager(page: int, per_page: int, total: Total | int) -> dict[str, Any]:
+    """The pager macro's figures. ``estimate``: the count stopped at ``total`` and there are more
+    (http/pagination.py), shown as "more than 10,000"; ``has_next`` then follows a full page."""
+    counted = total if isinstance(total, Total) else Total(total)
+    pages = max(1, math.ceil(counted.count / per_page))
+    has_next = page < pages or (counted.is_estimate and counted.count >= page * per_page)
+    return {"page": page, "per_page": per_page, "total": counted.count, "pages": pages,
+            "estimate": counted.is_estimate, "has_next": has_next}
 
 
 def wants_csv() -> bool:
@@ -201,13 +221,40 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+CSV_CHUNK_ROWS = 500
+
+
+def streamed_rows(stmt: Any) -> Iterator[Any]:
+    """The rows of ``stmt``, read while the response streams: executed on first use (by then the
+    view's session is closed, and the stream's context has a session of its own), ``CSV_CHUNK_ROWS``
+    at a time (``yield_per``: a server-side cursor on PostgreSQL), so memory stays flat."""
+    from callcentre.core.extensions import db
+
+    yield from db.session.execute(stmt.execution_options(yield_per=CSV_CHUNK_ROWS))
+
+
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) -> Response:
-    """UTF-8 with BOM so spreadsheet programs show Vietnamese correctly; every cell through ``csv_cell``."""
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.writer(buf)
-    writer.writerow([csv_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
-    return Response(buf.getvalue(), mimetype="text/csv; charset=utf-8",
+    """UTF-8 with BOM so spreadsheet programs show Vietnamese correctly; every cell through ``csv_cell``.
+
+    Streamed: the header goes out at once, then the rows in chunks of ``CSV_CHUNK_ROWS`` as
+    ``rows`` gives them (an export reads the database with a server-side cursor), so neither the
+    first byte nor the memory waits for the whole file. Build anything that may fail with an
+    error page before calling this: once streaming, the status is sent."""
+
+    def generate() -> Iterator[str]:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow([csv_cell(h) for h in header])
+        yield "\ufeff" + buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+        for n, row in enumerate(rows, 1):
+            writer.writerow([csv_cell(v) for v in row])
+            if n % CSV_CHUNK_ROWS == 0:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+
+    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

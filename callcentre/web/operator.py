@@ -11,21 +11,30 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from callcentre.core.extensions import db
+from callcentre.formats.limits import MIN_DATETIME, id_in_range
 from callcentre.formats.phone import InvalidPhone, to_e164
 from callcentre.formats.receipt import InvalidReceiptCode, normalize
 from callcentre.formats.textnorm import search_key
 from callcentre.http.errors import ApiError
 from callcentre.http.pagination import paginate
+from callcentre.http.request_guard import checks_own_text
 from callcentre.models import Call, Category, Department, Disposition, Ticket
 from callcentre.schemas.ticket import TicketCreate, TicketSummaryOut
 from callcentre.services.call_log import ConsoleCall, find_ticket_by_code, log_console_call
 from callcentre.services.calls import update_call
 from callcentre.services.queries import caller_history
 from callcentre.web.forms import CallForm, add_errors
-from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager, wants_csv
+from callcentre.web.helpers import (
+    csv_response,
+    html_errors,
+    page_args,
+    page_roles,
+    pager,
+    streamed_rows,
+    wants_csv,
+)
 from workflows.definition import WorkflowError
 from workflows.roles import INTAKE
 
@@ -80,7 +89,7 @@ def console():
     if form.phone.data:
         form.started_at.data = datetime.now(UTC).isoformat()  # the call started when it popped up
     created = None
-    if request.args.get("created", "").isdigit():
+    if _row_id(request.args.get("created", "")) is not None:
         created = db.session.get(Ticket, int(request.args["created"]))
     return _page(form, created=created)
 
@@ -91,7 +100,7 @@ def _started(form: CallForm) -> datetime:
     except ValueError:
         return datetime.now(UTC)
     now = datetime.now(UTC)
-    return value if value.tzinfo and value <= now else now
+    return value if value.tzinfo and MIN_DATETIME <= value <= now else now
 
 
 def _form_errors(form: CallForm, messages: dict[str, Any]) -> None:
@@ -125,7 +134,13 @@ def _ticket_data(form: CallForm, phone: str | None) -> dict[str, Any] | None:
         return None
 
 
+def _row_id(text: str) -> int | None:
+    """A row id typed into a URL or a hidden field; None unless it can name a row (1..2**31-1)."""
+    return int(text) if text.isdigit() and id_in_range(int(text)) else None
+
+
 @bp.route("", methods=["POST"])
+@checks_own_text  # a NUL or an overlong note is shown beside its field (422), not as a 400 page
 @page_roles(*INTAKE)
 def log():
     """Log the call and its outcome in one transaction: nothing is half-written."""
@@ -154,7 +169,7 @@ def log():
     callback = form.callback_of.data
     entry = ConsoleCall(phone=phone, started_at=_started(form), ended_at=datetime.now(UTC), outcome=outcome,
                         notes=form.notes.data or None, ticket=ticket_data, department=form.department.data or None,
-                        attach_to=target, callback_of=int(callback) if callback and callback.isdigit() else None)
+                        attach_to=target, callback_of=_row_id(callback or ""))
     try:
         ticket = log_console_call(entry, user)
         db.session.commit()
@@ -190,6 +205,8 @@ def callbacks_csv():
     """The call-back list as CSV."""
     if not wants_csv():
         return redirect(url_for("web_operator.console"))
-    rows = db.session.scalars(_callbacks_stmt().options(joinedload(Call.operator)).limit(10000)).all()
+    stmt = (_callbacks_stmt().with_only_columns(Call.id, Call.from_number, Call.started_at, Call.disposition)
+            .limit(10000))
     return csv_response("callbacks.csv", ["call_id", "from_number", "started_at", "disposition"],
-                        ([c.id, c.from_number, c.started_at.isoformat(), c.disposition] for c in rows))
+                        ([call_id, number, started.isoformat(), disposition]
+                         for call_id, number, started, disposition in streamed_rows(stmt)))

@@ -3,6 +3,7 @@ extension approvals and breach acknowledgement; every list exports as CSV."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -12,17 +13,20 @@ from sqlalchemy import select
 
 from callcentre.core.extensions import db
 from callcentre.http.errors import ApiError
+from callcentre.http.pagination import Total
+from callcentre.http.request_guard import checks_own_text
 from callcentre.models import Department
 from callcentre.services.alerts import acknowledge_alert
-from callcentre.services.queries import alerts_page, at_risk_rows, pending_extensions
+from callcentre.services.queries import alerts_page, alerts_query, at_risk_page, at_risk_rows, pending_extensions
 from callcentre.services.reports import breach_trend, call_figures, status_counts
 from callcentre.web.forms import AckForm
-from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager
+from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager, streamed_rows
 from workflows.roles import MANAGERS
 
 bp = Blueprint("web_supervisor", __name__, url_prefix="/supervisor")
 html_errors(bp)
 PERIODS = (7, 14, 30)
+BREACH_EXPORT_LIMIT = 100_000
 
 
 def _days() -> int:
@@ -33,7 +37,7 @@ def _days() -> int:
     return days if days in PERIODS else 14
 
 
-def _breaches(dept: str | None, unacked_only: bool, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+def _breaches(dept: str | None, unacked_only: bool, page: int, per_page: int) -> tuple[list[dict[str, Any]], Total]:
     query: dict[str, Any] = {"level": "breach", "department": dept}
     if unacked_only:
         query["acknowledged"] = False
@@ -52,41 +56,53 @@ def _dashboard(ack_error: dict[str, Any] | None = None, status: int = 200):
     days, dept = _days(), request.args.get("department") or None
     unacked = request.args.get("unacked") == "1"
     export = request.args.get("csv")
-    statuses, counts = status_counts(dept)
-    risk = at_risk_rows({"within": "PT4H", "department": dept}, user)
-    if export:
-        return _export(export, days, dept, unacked, statuses, counts, risk)
+    if export:  # each export reads only what it shows
+        return _export(export, days, dept, unacked)
+    statuses, counts = status_counts(dept, days)
     page, per_page = page_args(10)
     risk_page, _n = page_args(10, "risk_page")
+    risk, risk_total = at_risk_page(_risk_query(dept), user, risk_page, per_page)
     breach_rows, breach_total = _breaches(dept, unacked, page, per_page)
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))
                                      .order_by(Department.name_vi)).all()
     return render_template(
         "web/supervisor.html", days=days, periods=PERIODS, dept=dept, unacked=unacked, departments=departments,
-        statuses=statuses, counts=counts, risk=risk[(risk_page - 1) * per_page: risk_page * per_page],
-        risk_p=pager(risk_page, per_page, len(risk)), breaches=breach_rows,
-        p=pager(page, per_page, breach_total), trend=breach_trend(days), calls=call_figures(days),
-        extensions=pending_extensions(), ack_error=ack_error or {}), status
+        statuses=statuses, counts=counts, risk=risk, risk_p=pager(risk_page, per_page, risk_total),
+        breaches=breach_rows, p=pager(page, per_page, breach_total), trend=breach_trend(days),
+        calls=call_figures(days), extensions=pending_extensions(), ack_error=ack_error or {}), status
 
 
-def _export(name: str, days: int, dept: str | None, unacked: bool, statuses: list[str],
-            counts: list[dict[str, Any]], risk: list[dict[str, Any]]):
+def _risk_query(dept: str | None) -> dict[str, Any]:
+    return {"within": "PT4H", "department": dept}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _export(name: str, days: int, dept: str | None, unacked: bool):
+    user = current_user._get_current_object()
     if name == "counts":
-        return csv_response("counts.csv", ["department", *statuses, "total"],
-                            ([r["code"], *[r["counts"].get(s, 0) for s in statuses], r["total"]] for r in counts))
+        statuses, counts = status_counts(dept, days)
+        return csv_response("counts.csv", ["department", *statuses, "total", "open"],
+                            ([r["code"], *[r["counts"].get(s, 0) for s in statuses], r["total"], r["open"]]
+                             for r in counts))
     if name == "at_risk":
+        risk = at_risk_rows(_risk_query(dept), user)
         return csv_response("at_risk.csv", ["receipt_code", "kind", "deadline", "remaining_seconds", "department",
                                             "category", "status"],
                             ([r["receipt_code"], r["kind"], r["deadline"].isoformat(), r["remaining_seconds"],
                               r["department"], r["category"], r["status"]] for r in risk))
     if name == "breaches":
-        rows, _total = _breaches(dept, unacked, 1, 100000)
+        query: dict[str, Any] = {"level": "breach", "department": dept}
+        if unacked:
+            query["acknowledged"] = False
+        stmt = alerts_query(query, user).limit(BREACH_EXPORT_LIMIT)
         return csv_response("breaches.csv", ["id", "receipt_code", "kind", "deadline", "detected_at", "department",
                                              "category", "acknowledged_at", "acknowledged_by", "comment"],
-                            ([r["id"], r["receipt_code"], r["kind"], r["deadline"].isoformat(),
-                              r["detected_at"].isoformat(), r["department"], r["category"],
-                              r["acknowledged_at"].isoformat() if r["acknowledged_at"] else None,
-                              r["acknowledged_by"], r["ack_comment"]] for r in rows))
+                            ([a.id, code, a.kind, a.deadline.isoformat(), a.detected_at.isoformat(), dept_code,
+                              cat, _iso(a.acknowledged_at), acker, a.ack_comment]
+                             for a, code, dept_code, cat, acker in streamed_rows(stmt)))
     if name == "trend":
         data = breach_trend(days)
         return csv_response("trend.csv", ["department", "day", "breaches", "on_time_rate"],
@@ -103,12 +119,15 @@ def _export(name: str, days: int, dept: str | None, unacked: bool, statuses: lis
 
 
 @bp.route("/breaches/<int:alert_id>/acknowledge", methods=["POST"])
+@checks_own_text  # a NUL or an overlong comment is shown beside the field (422)
 @page_roles(*MANAGERS)
 def acknowledge(alert_id: int):
     form = AckForm()
     if not form.validate():  # shown beside that breach's field, with what was typed
-        return _dashboard({"id": alert_id, "value": form.comment.data or "",
-                           "message": _("Hãy nhập ghi nhận trước khi xác nhận vi phạm")}, 422)
+        blank = not (form.comment.data or "").strip()
+        message = (form.comment.errors[0] if form.comment.errors and not blank
+                   else _("Hãy nhập ghi nhận trước khi xác nhận vi phạm"))
+        return _dashboard({"id": alert_id, "value": form.comment.data or "", "message": message}, 422)
     try:
         acknowledge_alert(alert_id, current_user._get_current_object(), form.comment.data or "")
         db.session.commit()
