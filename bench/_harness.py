@@ -1,4 +1,4 @@
-"""Load client and process plumbing for bench/intake.py.
+"""Load client and process plumbing for the benches (bench/intake.py, sla.py, reads.py).
 
 The client is deliberately cheap because it shares the machine's cores with the
 server and PostgreSQL: plain ``http.client`` over loopback, one connection per
@@ -467,6 +467,60 @@ def get(port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
         return resp.status, resp.read()
     finally:
         conn.close()
+
+
+@dataclass
+class Timed:
+    """One timed request: the status (None on a socket error or timeout), seconds to the first byte
+    (status line and headers read) and to the last, the body's size, its headers and the error kind."""
+
+    status: int | None
+    ttfb_s: float
+    total_s: float
+    size: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    body: bytes = b""
+
+
+def timed_request(port: int, method: str, path: str, headers: dict[str, str] | None = None,
+                  body: bytes | None = None, timeout: float = 60.0, keep_body: bool = False) -> Timed:
+    """Send one request on a new connection and time it; never raises for network errors."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    t0 = time.perf_counter()
+    ttfb = 0.0
+    try:
+        conn.request(method, path, body, headers or {})
+        resp = conn.getresponse()
+        ttfb = time.perf_counter() - t0
+        data = resp.read()
+        total = time.perf_counter() - t0
+        hdrs: dict[str, str] = {}
+        for k, v in resp.getheaders():  # several Set-Cookie headers are kept, joined by a newline
+            hdrs[k.lower()] = f"{hdrs[k.lower()]}\n{v}" if k.lower() in hdrs else v
+        return Timed(resp.status, ttfb, total, len(data), hdrs, body=data if keep_body else b"")
+    except (OSError, http.client.HTTPException) as exc:
+        kind = "timeout" if isinstance(exc, TimeoutError | socket.timeout) else type(exc).__name__
+        return Timed(None, ttfb, time.perf_counter() - t0, error=kind)
+    finally:
+        conn.close()
+
+
+def wait_quiet(server_pgid: int, db_name: str, limit_s: float, idle_cpu_s: float = 0.05,
+               window_s: float = 1.0) -> float:
+    """Wait until the server's process group and its PostgreSQL backends burn less than
+    ``idle_cpu_s`` CPU in ``window_s`` (a request the client gave up on is still running in a
+    worker, and would slow the next ones); at most ``limit_s``. The seconds waited."""
+    t0 = time.monotonic()
+    before = cpu_snapshot(server_pgid, db_name)
+    while time.monotonic() - t0 < limit_s:
+        time.sleep(window_s)
+        after = cpu_snapshot(server_pgid, db_name)
+        busy = (after["server"] - before["server"]) + (after["db"] - before["db"])
+        if busy < idle_cpu_s:
+            break
+        before = after
+    return time.monotonic() - t0
 
 
 class Server:

@@ -746,21 +746,23 @@ class HistoryBuilder:
                    m.created_at + interval '2 seconds', m.created_at + interval '40 seconds'
             FROM (
               SELECT e.ticket_id, c.id AS contact_id, e.id AS event_id, e.kind, c.phone, c.language, e.created_at, b.body,
-                     CASE WHEN b.body ~ '[^\\x01-\\x7e]' THEN 'ucs2' ELSE 'gsm7' END AS encoding,
+                     mt.encoding,
                      CASE WHEN c.sms_opted_out_at IS NOT NULL AND c.sms_opted_out_at <= e.created_at THEN 'suppressed'
                           WHEN x.r < 0.01 THEN 'failed' WHEN x.r < 0.03 THEN 'undelivered' ELSE 'delivered' END AS status
               FROM ticket_events e
               JOIN tickets t ON t.id = e.ticket_id
               JOIN contacts c ON c.id = t.contact_id
-              JOIN message_templates mt ON mt.kind = e.kind AND mt.language = c.language AND mt.channel = 'sms'
+              -- one character outside GSM-7 (any Vietnamese diacritic) makes the message UCS-2: per template
+              JOIN (SELECT kind, language, body, CASE WHEN body ~ '[^\\x01-\\x7e]' THEN 'ucs2' ELSE 'gsm7' END AS encoding
+                    FROM message_templates WHERE channel = 'sms') mt ON mt.kind = e.kind AND mt.language = c.language
               CROSS JOIN LATERAL (SELECT random() AS r, e.id AS per_row OFFSET 0) x  -- per row, not hoisted
-              CROSS JOIN LATERAL (SELECT regexp_replace(
+              CROSS JOIN LATERAL (SELECT replace(
                   replace(replace(replace(replace(replace(mt.body, '{code}', t.receipt_code),
                                                   '{link}', %(base)s || '/t/' || t.receipt_code),
                                           '{answer}', coalesce(t.public_answer, '')),
                                   '{note}', coalesce(left(e.note, 100), '')),
                           '{status}', ''),
-                  '\\s+', ' ', 'g') AS body) b
+                  '  ', ' ') AS body) b  -- an empty placeholder leaves no double space (templates.render)
               WHERE e.kind IN ('created', 'request_info', 'resolve', 'close')
                 AND NOT (e.kind = 'created' AND t.channel = 'sms')
             ) m

@@ -37,7 +37,7 @@ def create(data: dict[str, Any]):
 
 @blp.route("/<int:call_id>", methods=["PATCH"])
 @roles_required(*INTAKE)
-@blp.arguments(CallUpdate)
+@blp.arguments(CallUpdate, required=False)  # every field optional: an empty PATCH changes nothing
 @blp.response(200, CallOut)
 def patch(data: dict[str, Any], call_id: int):
     """Set the disposition, the end, notes, or link tickets."""

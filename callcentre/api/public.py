@@ -18,6 +18,10 @@ from callcentre.services.queries import find_public_ticket
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public", description="Public lookup (no login)")
 
 
+QR_INVALID = {"description": "not shaped like a receipt code",
+              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
 def _public_limit() -> str:
     return current_app.config["RATELIMIT_PUBLIC"]
 
@@ -28,7 +32,9 @@ def lookup_url(code: str) -> str:
 
 @blp.route("/tickets/<string:receipt_code>", methods=["GET"])
 @limiter.limit(_public_limit)
+@blp.doc(security=[])  # no login: the receipt code is the key
 @blp.response(200, PublicTicketOut())
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="not shaped like a receipt code")
 def public_ticket(receipt_code: str):
     """Status, category, public answer and dates of a case."""
     return find_public_ticket(receipt_code)
@@ -41,8 +47,9 @@ def _qr(receipt_code: str):
 
 @blp.route("/tickets/<string:receipt_code>/qr.png", methods=["GET"])
 @limiter.limit(_public_limit)
-@blp.doc(responses={"200": {"description": "PNG QR code of the lookup URL",
-                            "content": {"image/png": {}}}})
+@blp.doc(security=[], responses={"200": {"description": "PNG QR code of the lookup URL",
+                                         "content": {"image/png": {}}},
+                                 "422": QR_INVALID})
 def qr_png(receipt_code: str):
     """QR code (PNG) encoding ``{PUBLIC_BASE_URL}/t/{receipt_code}``."""
     buf = io.BytesIO()
@@ -53,8 +60,9 @@ def qr_png(receipt_code: str):
 
 @blp.route("/tickets/<string:receipt_code>/qr.svg", methods=["GET"])
 @limiter.limit(_public_limit)
-@blp.doc(responses={"200": {"description": "SVG QR code of the lookup URL",
-                            "content": {"image/svg+xml": {}}}})
+@blp.doc(security=[], responses={"200": {"description": "SVG QR code of the lookup URL",
+                                         "content": {"image/svg+xml": {}}},
+                                 "422": QR_INVALID})
 def qr_svg(receipt_code: str):
     """QR code (SVG) encoding ``{PUBLIC_BASE_URL}/t/{receipt_code}``."""
     buf = io.BytesIO()

@@ -48,6 +48,9 @@ else:
 SessionLike: TypeAlias = Session | scoped_session[Any]
 migrate = Migrate()
 api = Api()
+# No catch-all "default" answer in the OpenAPI document: every status an operation can answer is
+# listed (api/openapi_errors.py adds the shared ones), so a client and schemathesis know them all.
+api.DEFAULT_ERROR_RESPONSE_NAME = None
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -68,7 +68,11 @@ def register_error_handlers(app: Flask) -> None:
         body = _payload(exc.code or 500, exc.description or "", errors)
         if exc.code == 422:
             body["message"] = "invalid input"
-        return jsonify(body), exc.code or 500
+        response = jsonify(body)
+        for name, value in exc.get_headers():  # Allow on a 405, Retry-After on a 429, Location on a 308
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, exc.code or 500
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> ResponseReturnValue:

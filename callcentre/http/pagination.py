@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, inspect, select
+from sqlalchemy.orm import QueryableAttribute
 
 from callcentre.core.extensions import db
 from callcentre.formats.limits import MAX_PAGE, MAX_PER_PAGE
@@ -44,7 +45,7 @@ def capped_count(stmt: Select, cap: int | None = None) -> Total:
 
 def page_total(counted: Total, offset: int, shown: int) -> Total:
     """``counted`` knowing that the page at ``offset`` showed ``shown`` rows (so at least that many)."""
-    if counted.is_estimate:
+    if counted.is_estimate and shown:  # an empty page past the end proves nothing
         return Total(max(counted.count, offset + shown), True)
     return counted
 
@@ -65,7 +66,7 @@ def paginate(stmt: Select, page: int, per_page: int) -> tuple[list[Any], Total]:
     return load_in_order(stmt, key, ids), page_total(counted, offset, len(ids))
 
 
-def load_in_order(stmt: Select, key: ColumnElement[Any], ids: Sequence[Any]) -> list[Any]:
+def load_in_order(stmt: Select, key: ColumnElement[Any] | QueryableAttribute[Any], ids: Sequence[Any]) -> list[Any]:
     """The rows of ``stmt`` (with its loader options) whose ``key`` is in ``ids``, in that order."""
     if not ids:
         return []

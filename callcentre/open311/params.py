@@ -29,7 +29,7 @@ def check_storable_values() -> None:
     """No NUL (PostgreSQL's text cannot hold one) in any query or form value: the spec's 400.
     The app's request guard leaves Open311's forms to this, read after its body limit is set."""
     for name, value in request.values.items(multi=True):
-        if has_unstorable(name) or has_unstorable(value):
+        if has_unstorable(name) or has_unstorable(str(value)):
             shown = name.replace("\x00", "\\0")
             raise bad_request(f"{shown} must not contain NUL characters")
 
@@ -114,7 +114,9 @@ def page_params() -> tuple[int, int]:
             value = int(raw) if raw is not None else default
         except ValueError:
             raise bad_request(f"{name} must be a whole number") from None
-        if not 1 <= value <= ceiling:
+        if value < 1:
+            raise bad_request(f"{name} must be 1 or more")
+        if value > ceiling:
             raise bad_request(f"{name} must be between 1 and {ceiling}")
         values[name] = value
     return values["page"], values["page_size"]

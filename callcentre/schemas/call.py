@@ -46,7 +46,8 @@ class CallOut(Schema):
     from_number = fields.String()
     to_number = fields.String()
     contact_id = fields.Integer(allow_none=True)
-    operator = fields.Function(lambda c: c.operator.username if c.operator else None)
+    operator = fields.Function(lambda c: c.operator.username if c.operator else None, allow_none=True,
+                               metadata={"type": "string", "description": "the operator's username"})
     started_at = UTCDateTime()
     answered_at = UTCDateTime(allow_none=True)
     ended_at = UTCDateTime(allow_none=True)
@@ -54,7 +55,8 @@ class CallOut(Schema):
     disposition = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     recording_url = fields.String(allow_none=True)
-    ticket_ids = fields.Function(lambda c: [t.id for t in c.tickets])
+    ticket_ids = fields.Function(lambda c: [t.id for t in c.tickets],
+                                 metadata={"type": "array", "items": {"type": "integer"}})
 
 
 class CallbackOut(CallOut):

@@ -72,19 +72,20 @@ class TicketCreate(Schema):
 class ContactOut(Schema):
     id = fields.Integer()
     phone = fields.String()
-    name = fields.String()
+    name = fields.String(allow_none=True)
     language = fields.String()
-    sms_opted_out = fields.Function(lambda c: c.sms_opted_out_at is not None)
+    sms_opted_out = fields.Function(lambda c: c.sms_opted_out_at is not None, metadata={"type": "boolean"})
 
 
 class EventOut(Schema):
     id = fields.Integer()
     kind = fields.String()
-    from_status = fields.String()
-    to_status = fields.String()
-    note = fields.String()
+    from_status = fields.String(allow_none=True, metadata={"description": "null for the first event"})
+    to_status = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
     payload = fields.Dict()
-    actor = fields.Function(lambda e: e.actor.username if e.actor else e.actor_label)
+    actor = fields.Function(lambda e: e.actor.username if e.actor else e.actor_label, allow_none=True,
+                            metadata={"type": "string", "description": "username, or who else acted"})
     public = fields.Boolean()
     created_at = UTCDateTime()
 
@@ -134,7 +135,7 @@ class TicketOut(Schema):
 
     id = fields.Integer()
     receipt_code = fields.String()
-    receipt_code_display = fields.Function(lambda t: display(t.receipt_code))
+    receipt_code_display = fields.Function(lambda t: display(t.receipt_code), metadata={"type": "string"})
     status = fields.String()
     status_label = fields.Function(lambda t: {"vi": label(t.status, "vi"), "en": label(t.status, "en")})
     channel = fields.String()
@@ -157,7 +158,8 @@ class TicketOut(Schema):
     version = fields.Integer()
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
-    call_ids = fields.Function(lambda t: [c.id for c in t.calls])
+    call_ids = fields.Function(lambda t: [c.id for c in t.calls],
+                               metadata={"type": "array", "items": {"type": "integer"}})
     # Photos (Open311 uploads or a client's URLs), in upload order.
     media = fields.Function(lambda t: [{"url": media_url(m), "content_type": m.content_type} for m in t.media])
     events = fields.List(fields.Nested(EventOut))

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Float, Integer, Select, case, func, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -40,7 +41,7 @@ def day_starts(days: Sequence[date], zone: ZoneInfo) -> list[datetime]:
     return [datetime.combine(d, time.min, zone).astimezone(UTC) for d in days]
 
 
-def day_index(column: ColumnElement[Any], starts: Sequence[datetime]) -> ColumnElement[int]:
+def day_index(column: ColumnElement[Any] | QueryableAttribute[Any], starts: Sequence[datetime]) -> ColumnElement[int]:
     """Which of the days beginning at ``starts`` (ascending) ``column`` falls on: 0 .. len-1, and
     -1 before the first. A CASE over the days' UTC starts, so every database and every time zone
     (summer time included) agree with the local calendar."""
@@ -48,7 +49,8 @@ def day_index(column: ColumnElement[Any], starts: Sequence[datetime]) -> ColumnE
     return case(*whens, else_=-1).cast(Integer) if whens else case(else_=-1)
 
 
-def medians(value: ColumnElement[Any], group: ColumnElement[Any], *where: ColumnElement[bool]) -> Select:
+def medians(value: ColumnElement[Any], group: ColumnElement[Any] | QueryableAttribute[Any],
+            *where: ColumnElement[bool]) -> Select:
     """Rows ``(group, median of value)`` over the rows matching ``where`` (NULL values left out).
 
     Exact, with the definition of ``statistics.median``: the middle value, or the mean of the

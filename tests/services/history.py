@@ -35,6 +35,8 @@ WEIGHTS = (6, 8, 12, 4, 15, 45, 5, 5)
 CHANNELS = ("phone", "app", "web", "zalo", "sms", "walk_in")
 PRIORITIES = ("normal", "normal", "normal", "high", "urgent")
 FREQUENT_PHONE = "+84912000001"
+FOCUS_CATEGORIES = ("TN-MT", "DAT-DAI")
+UNANSWERED = (None, "abandoned", "callback_done")
 
 
 @dataclass
@@ -56,15 +58,18 @@ def insert_history(n: int, *, seed: int, now: datetime) -> History:
     """``n`` tickets created over the 60 days before ``now``, with their clocks, alerts, calls."""
     rng = random.Random(seed)
     calendar_id = calendar_row(TWENTY_FOUR_SEVEN).id
-    categories = db.session.execute(sa.select(Category.id, Category.default_department_id)
+    categories = db.session.execute(sa.select(Category.id, Category.default_department_id, Category.code)
                                     .where(Category.default_department_id.is_not(None))).all()
+    # Half the tickets for the demo officer's department (STNMT: TN-MT, DAT-DAI), so that its
+    # pages are full even in a small history.
+    weights = [8 if code in FOCUS_CATEGORIES else 1 for _, _, code in categories]
     supervisor = db.session.scalar(sa.select(User.id).where(User.role == "supervisor"))
     head = db.session.scalar(sa.select(User.id).where(User.role == "department_head"))
     contacts = _contacts(rng, seed)
     frequent = contacts[0]
     tickets: list[dict[str, Any]] = []
     for _ in range(n):
-        category_id, dept_id = rng.choice(categories)
+        category_id, dept_id, _code = rng.choices(categories, weights)[0]
         created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 60))
         status = rng.choices(STATUSES, WEIGHTS)[0]
         assigned = created + timedelta(minutes=rng.randint(1, 240)) if status != "received" else None
@@ -121,11 +126,11 @@ def insert_history(n: int, *, seed: int, now: datetime) -> History:
         if rng.random() < 0.5:
             answered = rng.random() < 0.7
             started = t["created_at"] - timedelta(minutes=rng.randint(1, 30))
-            calls.append({"_ticket": tid, "from_number": FREQUENT_PHONE if t["contact_id"] == frequent else "+84913555000",
-                          "contact_id": t["contact_id"], "started_at": started,
+            number = FREQUENT_PHONE if t["contact_id"] == frequent else "+84913555000"
+            calls.append({"_ticket": tid, "from_number": number, "contact_id": t["contact_id"], "started_at": started,
                           "answered_at": started + timedelta(seconds=20) if answered else None,
                           "duration_seconds": rng.randint(30, 900) if answered else None,
-                          "disposition": "new_ticket" if answered else rng.choice([None, "abandoned", "callback_done"])})
+                          "disposition": "new_ticket" if answered else rng.choice(UNANSWERED)})
         if is_open and t["accepted_at"] and rng.random() < 0.1:
             extensions.append({"ticket_id": tid, "requested_by_id": head, "reason": "cần thêm thời gian",
                                "requested_deadline": now + timedelta(days=5), "created_at": now - timedelta(hours=2)})

@@ -1,12 +1,17 @@
 """Reads cost a fixed number of SQL statements, whatever the size of the history.
 
 Each list, detail, inbox, dashboard and export endpoint (API and HTML) is requested with 50
-tickets in the database and again with 2,000: the statements it runs (counted by a
-``before_cursor_execute`` listener on the engine) must not grow. A query per row (a lazy load in
-a loop, a calendar per clock) or an export that pages through the table shows up as growth."""
+tickets in the database and again with 2,000: the statements it runs (seen by a
+``before_cursor_execute`` listener on the engine) must not grow. Statements are compared by
+shape (their text with ``IN (...)`` lists collapsed): no shape may run more often with more rows.
+A query per row (a lazy load in a loop, a calendar per clock) or an export that reads the table
+in chunks runs its shape more often, and fails. A shape that the small history never needed (a
+page with no running clock loads no calendar) may appear once."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -78,6 +83,13 @@ def statements(app) -> Iterator[list[str]]:
         sa.event.remove(engine, "before_cursor_execute", count)
 
 
+_IN_LIST = re.compile(r"\(\s*(?:\?|%\([^)]*\)s)(?:\s*,\s*(?:\?|%\([^)]*\)s))*\s*\)")
+
+
+def shapes(seen: list[str]) -> Counter[str]:
+    return Counter(_IN_LIST.sub("(…)", statement) for statement in seen)
+
+
 def _measure(app, get: Callable[[str], Any], path: str) -> tuple[int, list[str]]:
     get(path).close()  # once first: a token's or session's last-use stamp is written at most every few minutes
     with statements(app) as seen:
@@ -117,10 +129,13 @@ def test_statements_per_request_do_not_grow_with_the_history(app, api_as) -> Non
         insert_history(LARGE - SMALL, seed=2, now=now)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == LARGE
     large = _counts(app, api_as)
-    grown = {path: (small[path][0], large[path][0]) for path in small if large[path][0] > small[path][0]}
-    details = {path: sorted(set(large[path][1]) - set(small[path][1])) for path in grown}
-    import pprint; open("/tmp/lists/grown.txt", "w").write(pprint.pformat((grown, details, {p: n for p, (n, _) in large.items()}), width=200))
-    assert not grown, (grown, details)
+    grown = {}
+    for path in small:
+        before, after = shapes(small[path][1]), shapes(large[path][1])
+        more = {shape: (before[shape], n) for shape, n in after.items() if n > max(before[shape], 1)}
+        if more:
+            grown[path] = more
+    assert not grown, grown
     # And they are few: a page is a handful of statements, not one per row.
     assert max(n for n, _ in large.values()) <= 25, {p: n for p, (n, _) in large.items()}
 
@@ -133,7 +148,8 @@ def test_a_total_past_the_count_cap_is_shown_as_a_lower_bound(app, api_as, usern
     with app.app_context():
         insert_history(120, seed=3, now=datetime.now(UTC))
     html = _signed_in(app, username).get("/department?status=all&per_page=5").get_data(as_text=True)
-    assert "Trang 1 (hơn 5 mục)" in html and 'rel="next"' in html
+    # The inbox counts its urgent part exactly and the rest up to the cap: still "more than".
+    assert re.search(r"Trang 1 \(hơn \d+ mục\)", html) and 'rel="next"' in html
     api = api_as("supervisor")
     body = api.get("/api/v1/tickets?per_page=3&page=4").json
     assert (body["total"], body["total_is_estimate"], len(body["items"])) == (12, True, 3)
