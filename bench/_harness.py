@@ -590,3 +590,13 @@ class Server:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def unwind_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt, so a stopped bench unwinds through its finally blocks
+    (servers stopped, scratch database dropped) instead of dying where it stands."""
+
+    def _raise(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)

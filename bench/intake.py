@@ -25,7 +25,6 @@ import os
 import platform
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -54,6 +53,7 @@ from _harness import (
     merged,
     open_loop,
     server_version,
+    unwind_on_sigterm,
 )
 from baseline_app import create_schema
 
@@ -257,13 +257,9 @@ def verdicts(results: list[PhaseResult], rate: float, rounds: list[dict[str, flo
 # ---------------------------------------------------------------- main
 
 
-def _sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # unwind through the finally blocks: servers stopped, database dropped
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _sigterm)
+    unwind_on_sigterm()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     instance_dir = Path(tempfile.mkdtemp(prefix="cc-bench-"))

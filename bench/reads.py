@@ -31,7 +31,6 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -59,6 +58,7 @@ from _harness import (
     percentile,
     server_version,
     timed_request,
+    unwind_on_sigterm,
     wait_quiet,
 )
 from reads_history import ROOT, HistoryBuilder
@@ -310,13 +310,9 @@ def markdown(results: list[dict[str, Any]]) -> list[str]:
 # ---------------------------------------------------------------- main
 
 
-def _sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _sigterm)
+    unwind_on_sigterm()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     instance_dir = Path(tempfile.mkdtemp(prefix="cc-bench-reads-"))

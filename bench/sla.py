@@ -35,7 +35,6 @@ import platform
 import random
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -50,7 +49,17 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import redis
-from _harness import HOST, Server, cpu_snapshot, create_database, drop_database, flask_cli, percentile, server_version
+from _harness import (
+    HOST,
+    Server,
+    cpu_snapshot,
+    create_database,
+    drop_database,
+    flask_cli,
+    percentile,
+    server_version,
+    unwind_on_sigterm,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the app, imported in-process for scheduling and the 1M sweep
@@ -622,13 +631,9 @@ def verdicts(r: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
 # ---------------------------------------------------------------- main
 
 
-def _sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _sigterm)
+    unwind_on_sigterm()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     instance_dir = Path(tempfile.mkdtemp(prefix="cc-bench-sla-"))
