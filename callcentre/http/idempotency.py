@@ -5,10 +5,8 @@ either both commit or neither does. If two identical requests race, the
 second commit violates the unique key, rolls back its own ticket, and replays
 the winner's response: one ticket, two identical answers.
 
-Two ways in: ``check_replay`` looks the key up first (for writes that a retry
-could not repeat, e.g. a transition already made); ``remember_key`` skips that
-read for writes that can always be repeated (creating a ticket): a retry does
-the work again, meets the unique key at commit, rolls back and replays.
+A POST view calls ``check_replay`` first (a retry is answered from the stored
+row without doing the work again) and answers with ``commit_response``.
 """
 
 from __future__ import annotations
@@ -48,7 +46,7 @@ def _replay(row: IdempotencyKey, render: Renderer = _json) -> Response:
     return resp
 
 
-def remember_key(body_hash: str | None = None) -> tuple[str, str, str] | None:
+def _remember_key(body_hash: str | None = None) -> tuple[str, str, str] | None:
     """Note the request's key for ``commit_response``; no database read. (scope, key, body hash) or None.
 
     ``body_hash`` replaces the hash of the raw body when that was already consumed
@@ -65,7 +63,7 @@ def remember_key(body_hash: str | None = None) -> tuple[str, str, str] | None:
 
 def check_replay(body_hash: str | None = None, render: Renderer = _json) -> Response | None:
     """Call first in a POST view: returns the stored answer for a retried request."""
-    pending = remember_key(body_hash)
+    pending = _remember_key(body_hash)
     if pending is None:
         return None
     row = _stored(pending)
