@@ -31,6 +31,7 @@ def list_clients():
 @roles_required(Role.ADMIN)
 @blp.arguments(ApiClientIn)
 @blp.response(201, ApiClientCreated())
+@blp.alt_response(409, response="CONFLICT", description="a client application with this name exists")
 def create(data: dict[str, Any]):
     """Issue a key for a new client application; the response is the only place it appears."""
     try:

@@ -12,6 +12,7 @@ from callcentre.core.extensions import db
 from callcentre.formats.phone import InvalidPhone, to_e164
 from callcentre.http.auth import authenticated_user, roles_required
 from callcentre.http.errors import ApiError
+from callcentre.http.idempotency import HEADER_DOC as IDEMPOTENCY_HEADER
 from callcentre.http.idempotency import check_replay, commit_response
 from callcentre.http.pagination import envelope, paginate
 from callcentre.models import Call, User
@@ -26,6 +27,8 @@ blp = Blueprint("calls", __name__, url_prefix="/api/v1/calls", description="Hotl
 @roles_required(*INTAKE)
 @blp.arguments(CallCreate)
 @blp.response(201, CallOut)
+@blp.alt_response(409, response="CONFLICT", description="a call with this provider_call_id is already logged")
+@blp.doc(parameters=[IDEMPOTENCY_HEADER])
 def create(data: dict[str, Any]):
     """Log a call (the operator is the caller of this endpoint)."""
     replay = check_replay()

@@ -151,6 +151,7 @@ def breaches(query: dict[str, Any]):
 @roles_required(*MANAGERS)
 @blp.arguments(AckIn)
 @blp.response(200, BreachOut)
+@blp.alt_response(409, response="CONFLICT", description="already acknowledged")
 def acknowledge(data: dict[str, Any], alert_id: int):
     """A supervisor acknowledges a breach with a comment (once)."""
     user = authenticated_user()

@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from callcentre.http.auth import authenticated_user, roles_required
+from callcentre.http.idempotency import HEADER_DOC as IDEMPOTENCY_HEADER
 from callcentre.http.idempotency import check_replay, commit_response
 from callcentre.http.pagination import envelope, paginate
 from callcentre.schemas.ticket import TicketCreate, TicketDetailOut, TicketPage, TicketQuery
@@ -25,6 +26,7 @@ _DETAIL = TicketDetailOut()
 @blp.arguments(TicketCreate())  # an instance: given the class, webargs builds the schema every request
 @blp.response(201, TicketDetailOut())
 @blp.alt_response(422, description="invalid input: the fields and the reasons")
+@blp.doc(parameters=[IDEMPOTENCY_HEADER])
 def create(data: dict[str, Any]):
     """Create a ticket from a call, an app/web report or a walk-in.
 

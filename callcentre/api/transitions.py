@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from callcentre.core.extensions import db
 from callcentre.http.auth import authenticated_user, roles_required
 from callcentre.http.errors import ApiError
+from callcentre.http.idempotency import HEADER_DOC as IDEMPOTENCY_HEADER
 from callcentre.http.idempotency import check_replay, commit_response
 from callcentre.schemas.transition import TransitionIn, TransitionResult, TriggerOut
 from callcentre.services.queries import load_visible_ticket
@@ -36,6 +37,9 @@ def list_triggers(ticket_id: int):
 @blp.response(200, TransitionResult)
 @blp.alt_response(403, description="not allowed for your role or department")
 @blp.alt_response(409, description="not possible in the ticket's state, or it changed meanwhile")
+@blp.doc(parameters=[IDEMPOTENCY_HEADER, {"in": "header", "name": "If-Match", "required": False,
+                                          "description": "the version you saw (or ``version`` in the body)",
+                                          "schema": {"type": "string", "maxLength": 20}}])
 def fire_trigger(data: dict[str, Any], ticket_id: int):
     """Fire one trigger: the state change and its history event commit together, or nothing does."""
     replay = check_replay()

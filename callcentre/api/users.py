@@ -49,6 +49,7 @@ def list_users(query: dict[str, Any]):
 @roles_required(Role.ADMIN)
 @blp.arguments(UserCreate)
 @blp.response(201, UserOut)
+@blp.alt_response(409, response="CONFLICT", description="a user with this username exists")
 def create_user(data: dict[str, Any]):
     """Create an account; the password must pass the policy (422 with the reason otherwise)."""
     try:
@@ -77,6 +78,7 @@ def set_password(data: dict[str, Any], user_id: int):
 @blp.route("/<int:user_id>/deactivate", methods=["POST"])
 @roles_required(Role.ADMIN)
 @blp.response(200, UserOut)
+@blp.alt_response(409, response="CONFLICT", description="your own account")
 def deactivate(user_id: int):
     """Refuse the user's tokens and web sessions from the next request on (kept for the record)."""
     user = _user(user_id)
@@ -109,6 +111,7 @@ def list_tokens(user_id: int):
 @blp.route("/<int:user_id>/tokens", methods=["POST"])
 @roles_required(Role.ADMIN)
 @blp.response(201, TokenCreated)
+@blp.alt_response(409, response="CONFLICT", description="the user is deactivated")
 def issue_token(user_id: int):
     """Issue a token valid for ``API_TOKEN_DAYS``; this answer is the only place it appears."""
     try:

@@ -25,6 +25,10 @@ from callcentre.http.errors import ApiError
 from callcentre.models import IdempotencyKey, utcnow
 
 HEADER = "Idempotency-Key"
+# The header as the OpenAPI document shows it, on the operations that read it (``@blp.doc``).
+HEADER_DOC = {"in": "header", "name": HEADER, "required": False,
+              "description": "makes a retry safe: the same key and body answer the first answer again",
+              "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
 # Turns a stored body and status into a response (JSON here; Open311 also renders XML).
 Renderer = Callable[[Any, int], Response]
 

@@ -6,7 +6,7 @@
 - Query strings and form fields with a NUL byte (PostgreSQL's ``text`` cannot hold one): 422 on
   the API (``{"errors": {"query": {name: [reason]}}}``), 400 elsewhere (Open311, pages). The
   forms that show their own errors beside the field (``checks_own_text``) and Open311 (its
-  ``params.param`` answers in the spec's format) read their fields themselves.
+  ``params.check_storable_values``, in the spec's format) read their fields themselves.
 - Bodies that are not forms (JSON): at most ``MAX_JSON_BYTES`` (413), nested at most
   ``MAX_JSON_DEPTH`` deep and free of lone surrogates (400) — checked once here, before
   webargs, the Zalo MAC check or anything else parses them (a deep one overflows the stack).
@@ -35,8 +35,9 @@ from callcentre.formats.limits import (
 MAX_JSON_BYTES = 1024 * 1024  # a ticket is a few kB; Open311's photos come as multipart, not JSON
 MAX_PATH_SEGMENT = 100
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
-# Read their own form fields: Open311 (params.param) and the pages marked ``checks_own_text``.
+# Read their own form fields: Open311 (after its own body limit) and the pages marked ``checks_own_text``.
 SELF_CHECKED_BLUEPRINTS = frozenset({"open311"})
+PAGE_BLUEPRINTS = ("web_", "public_pages")  # the server-rendered UI
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -74,7 +75,7 @@ class BoundedStringConverter(UnicodeConverter):
 
 def checks_own_text(view: F) -> F:
     """Mark a page whose form shows a NUL or an overlong text beside its field (422)."""
-    view._checks_own_text = True  # type: ignore[attr-defined]  # read by _check_fields
+    view._checks_own_text = True  # type: ignore[attr-defined]  # read by _guard
     return view
 
 
@@ -108,7 +109,12 @@ def _refuse(location: str, name: str, reason: str, status: int | None = None) ->
     if status is None:
         status = 422 if request.path.startswith("/api/") else 400
     exc: HTTPException = UnprocessableEntity() if status == 422 else BadRequest()
-    exc.description = f"{location} parameter '{name}': {reason}"
+    exc.description = f"request body: {reason}" if location == "json" else f"{location} parameter '{name}': {reason}"
+    if (request.blueprint or "").startswith(PAGE_BLUEPRINTS):  # a person reads it: the page's language
+        from flask_babel import gettext
+
+        exc.description = gettext("Yêu cầu có ký tự không hợp lệ (ở “%(name)s”); hãy kiểm tra lại địa chỉ"
+                                  " hoặc nội dung đã nhập", name=name)
     exc.data = {"messages": {location: {name: [reason]}}}  # type: ignore[attr-defined]  # read by http/errors.py
     return exc
 
