@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callcentre.core.extensions import Model
@@ -38,11 +38,13 @@ call_tickets = Table(
 
 class Call(Model):
     __tablename__ = "calls"
+    # A caller's calls, newest first (the screen pop, ?phone=).
+    __table_args__ = (Index("ix_calls_from_started", "from_number", "started_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_call_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     direction: Mapped[str] = mapped_column(String(10), default="inbound")
-    from_number: Mapped[str] = mapped_column(String(20), index=True)
+    from_number: Mapped[str] = mapped_column(String(20))
     to_number: Mapped[str] = mapped_column(String(20), default="1022")
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callcentre.core.extensions import Model
@@ -78,7 +78,13 @@ class SlaClock(Model):
     """One running (or paused, or stopped) deadline of a ticket."""
 
     __tablename__ = "sla_clocks"
-    __table_args__ = (UniqueConstraint("ticket_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind"),
+        # Running clocks by deadline: the at-risk list (soonest first) and the summary's at-risk
+        # and breached counts; stopped clocks (all but the open work) are not in it.
+        Index("ix_sla_clocks_running_due", "due_at", postgresql_where=text("stopped_at IS NULL"),
+              sqlite_where=text("stopped_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))

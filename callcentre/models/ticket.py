@@ -41,6 +41,17 @@ class Ticket(Model):
     __table_args__ = (
         Index("ix_tickets_department_status_created", "department_id", "status", "created_at"),
         Index("ix_tickets_status_created", "status", "created_at"),
+        # The list order (newest first, GET /tickets at any page depth) and the inbox's rest part
+        # (oldest first); the dashboard's "received in the period" counts.
+        Index("ix_tickets_created_id", "created_at", "id"),
+        # ?department= and department staff's lists, in list order (services/queries.py).
+        Index("ix_tickets_department_created", "department_id", "created_at", "id"),
+        # ?category= in list order; also the category foreign key's index.
+        Index("ix_tickets_category_created", "category_id", "created_at", "id"),
+        # A caller's tickets, newest first (the screen pop, ?phone=); also the contact foreign key's.
+        Index("ix_tickets_contact_created", "contact_id", "created_at", "id"),
+        # Tickets resolved in a period: the SLA summary, the dashboard's on-time rates.
+        Index("ix_tickets_resolved_at", "resolved_at"),
         # Trigram index for ``search_text LIKE '%…%'`` (services/search.py). PostgreSQL only: SQLite
         # has no such index; ``include_object`` (models/ddl.py) hides it from Alembic there.
         Index("ix_tickets_search_text", "search_text", postgresql_using="gin",
@@ -50,7 +61,7 @@ class Ticket(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_code: Mapped[str] = mapped_column(String(16), unique=True)
     channel: Mapped[str] = mapped_column(String(10), index=True)
-    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     priority: Mapped[str] = mapped_column(String(10), default=Priority.NORMAL)
     # Staff-set at intake: no public view shows the ticket at all (services/publication.py).
@@ -64,7 +75,7 @@ class Ticket(Model):
     address: Mapped[str | None] = mapped_column(String(500))
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20), default="received")
     public_answer: Mapped[str | None] = mapped_column(Text)
@@ -79,7 +90,7 @@ class Ticket(Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Optimistic concurrency: an UPDATE that lost a race matches no row.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}

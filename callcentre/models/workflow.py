@@ -16,6 +16,8 @@ class ExtensionRequest(Model):
     """A department head asks for more time; a supervisor decides."""
 
     __tablename__ = "extension_requests"
+    # The pending requests, oldest first (the supervisor dashboard).
+    __table_args__ = (Index("ix_extension_requests_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -32,7 +32,7 @@ from callcentre.models import (
     User,
 )
 from callcentre.services.publication import publicly_findable
-from callcentre.services.search import ticket_search
+from callcentre.services.search import where_search
 from callcentre.sla.calendars import calendar_by_id
 from callcentre.sla.clocks import to_state
 from workflows import sla as sla_rules
@@ -80,7 +80,8 @@ def _id_of(model: type[Department] | type[Category], code: str) -> Any:
 
 
 def filtered_tickets(query: dict[str, Any], user: User) -> Select:
-    """The tickets ``user`` may see matching the list filters (``TicketQuery``), newest first."""
+    """The tickets ``user`` may see matching the list filters (``TicketQuery``), newest first.
+    With ``q``, one read of the matches happens here (``where_search``); the rest is a statement."""
     stmt = select(Ticket).options(
         joinedload(Ticket.category), joinedload(Ticket.department), joinedload(Ticket.contact),
         selectinload(Ticket.clocks),
@@ -111,8 +112,8 @@ def filtered_tickets(query: dict[str, Any], user: User) -> Select:
             raise ApiError(422, "invalid input", {"query": {"phone": [str(exc)]}}) from exc
         stmt = stmt.where(Ticket.contact_id == select(Contact.id).where(Contact.phone == phone)
                           .correlate(None).scalar_subquery())
-    if query.get("q"):  # one plain WHERE condition (services/search.py)
-        stmt = stmt.where(ticket_search(query["q"]))
+    if query.get("q"):  # last: it reads the matches under the other filters (services/search.py)
+        stmt = where_search(stmt, query["q"])
     return stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc())
 
 

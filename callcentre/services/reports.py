@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 
 from callcentre.core.extensions import db
 from callcentre.models import Call, Department, Disposition, SlaAlert, SlaClock, Ticket, User
@@ -37,8 +37,9 @@ def _last_days(days: int) -> list[date]:
 
 
 def _late() -> ColumnElement[bool]:
-    """The ticket's resolve deadline was breached (an alert was recorded)."""
-    return exists().where(SlaAlert.ticket_id == Ticket.id, SlaAlert.kind == "resolve", SlaAlert.level == "breach")
+    """The ticket's resolve deadline was breached (an alert was recorded). ``IN (SELECT …)``, not a
+    correlated EXISTS: PostgreSQL hashes the breached tickets once instead of probing per row."""
+    return Ticket.id.in_(select(SlaAlert.ticket_id).where(SlaAlert.kind == "resolve", SlaAlert.level == "breach"))
 
 
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
