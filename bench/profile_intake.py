@@ -38,6 +38,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--requests", type=int, default=1000, help="timed requests (default 1000)")
     p.add_argument("--top", type=int, default=30, help="profile lines to show (default 30)")
+    p.add_argument("--save", metavar="FILE", help="also write the cProfile stats to FILE (pstats format)")
+    p.add_argument("--why", action="store_true", help="print the project frames that issued each statement")
     args = p.parse_args()
     n = max(1, min(args.requests, 20000))
     instance_dir = Path(tempfile.mkdtemp(prefix="cc-bench-profile-"))
@@ -52,7 +54,7 @@ def main() -> int:
         token = flask_cli(ROOT, env, "users", "token", "operator").strip()
         os.environ.update(env)  # config.Config reads the environment when first imported
         sys.path.insert(0, str(ROOT))
-        run(token, n, args.top)
+        run(token, n, args.top, args.why, args.save)
         return 0
     except RuntimeError as exc:
         print(f"profile could not run: {exc}", file=sys.stderr)
@@ -63,7 +65,9 @@ def main() -> int:
         shutil.rmtree(instance_dir, ignore_errors=True)
 
 
-def run(token: str, n: int, top: int) -> None:
+def run(token: str, n: int, top: int, why: bool = False, save: str | None = None) -> None:
+    import traceback
+
     from sqlalchemy import event
 
     from callcentre import create_app
@@ -78,6 +82,10 @@ def run(token: str, n: int, top: int) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _sql(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         statements.append(" ".join(statement.split())[:140])
+        if why:  # the project's frames only: which line of ours asked for this statement
+            frames = [f"{Path(f.filename).relative_to(ROOT)}:{f.lineno} {f.name}" for f in traceback.extract_stack()
+                      if str(ROOT) in f.filename and "/bench/" not in f.filename and "site-packages" not in f.filename]
+            statements[-1] += "\n      <- " + " <- ".join(reversed(frames[-4:]))
 
     @event.listens_for(engine, "commit")
     def _commit(conn: Any) -> None:
@@ -118,19 +126,24 @@ def run(token: str, n: int, top: int) -> None:
             pauses[info["generation"]].append((time.perf_counter() - started[0]) * 1000)
 
     gc.callbacks.append(_gc)
+    cpu0 = time.process_time()
     lat = sorted(post() for _ in range(n))
+    cpu_ms = (time.process_time() - cpu0) * 1000 / n  # this process only: the server's share, no DB waits
     gc.callbacks.remove(_gc)
     print(f"\nfirst request of the process: {first[0]:.1f} ms (cold caches)")
     print(f"{n} requests, one at a time: mean {sum(lat) / n:.2f} ms, p50 {percentile(lat, 50):.2f}, "
-          f"p99 {percentile(lat, 99):.2f}, max {lat[-1]:.2f} ms")
+          f"p99 {percentile(lat, 99):.2f}, max {lat[-1]:.2f} ms; CPU {cpu_ms:.2f} ms per request")
     print(f"gc: {len(gc.get_objects())} tracked objects; "
-          + ", ".join(f"gen{g}: {len(v)} runs, max {max(v):.1f} ms" for g, v in sorted(pauses.items())))
+          + ", ".join(f"gen{g}: {len(v)} runs, max {max(v):.1f} ms, total {sum(v):.0f} ms"
+                     for g, v in sorted(pauses.items())))
 
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(n):
         post()
     prof.disable()
+    if save:
+        prof.dump_stats(save)
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out)
     stats.sort_stats("cumulative").print_stats(r"/work/main/(callcentre|workflows)/", top)

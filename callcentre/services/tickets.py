@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from callcentre.core.extensions import db
 from callcentre.formats.receipt import new_receipt_code
@@ -80,16 +81,22 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
     columns = ticket_columns(data)
     columns["title"] = columns.get("title") or _title_from(data["description"])
     columns["priority"] = columns.get("priority") or Priority.NORMAL.value  # channels without a choice
-    ticket = Ticket(**columns, receipt_code=_free_receipt_code(), category=category,
+    # Read before the ticket joins the session: a query after ``add`` would autoflush it, and
+    # the deadline would then cost an UPDATE of the row just inserted.
+    terms = terms_for(category.id, columns["priority"])
+    receipt_code = _free_receipt_code()
+    ticket = Ticket(**columns, receipt_code=receipt_code, category=category,
                     department=category.default_department, contact=contact, created_by=actor,
                     status=Status.RECEIVED.value, escalation_level=0, created_at=now, updated_at=now)
+    for empty in ("calls", "media", "events"):  # a new ticket has none: the answer need not read them
+        set_committed_value(ticket, empty, [])
     # Derived, not input: the caller's name as known and as given now (they may differ).
     ticket.search_text = ticket_search_text(ticket.title, ticket.description, ticket.address, ticket.receipt_code,
                                             contact.name if contact else None, (person or {}).get("name"))
     session.add(ticket)
     # The resolve clock runs from receipt; the accept clock starts at assignment.
-    clocks.start(ticket, sla.RESOLVE, now, terms_for(category.id, ticket.priority))
-    session.flush()
+    clocks.start(ticket, sla.RESOLVE, now, terms)
+    # No flush of its own: record_event's one flush writes the ticket, its clock and the event.
     record_event(session, ticket, "created", actor=actor, actor_label=actor_label or (None if actor else "citizen"),
                  to_status=ticket.status, public=True, at=now,
                  payload={"channel": ticket.channel, "category": category.code,
