@@ -365,13 +365,6 @@ def _admin_sql(sql: str) -> None:
         conn.execute(sql)  # type: ignore[arg-type]  # built from the fixed scratch-database name
 
 
-def create_database(name: str) -> None:
-    """(Re)create a scratch database on the local server: drop it if it exists."""
-    assert name.isidentifier() and name.startswith("cc_bench"), name  # never anything but a bench scratch db
-    _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    _admin_sql(f"CREATE DATABASE {name}")
-
-
 def drop_database(name: str) -> None:
     assert name.isidentifier() and name.startswith("cc_bench"), name
     _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -393,6 +386,21 @@ def create_scratch_database(name: str) -> None:
         conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]  # checked identifier
 
 
+def delete_keys(conn: Any) -> int:
+    """UNLINK every key of ``conn``'s database by name, in batches (for a database a run claimed
+    empty: all its keys are the run's); how many."""
+    deleted = 0
+    batch: list[bytes] = []
+    for key in conn.scan_iter(count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            deleted += int(conn.unlink(*batch))
+            batch.clear()
+    if batch:
+        deleted += int(conn.unlink(*batch))
+    return deleted
+
+
 class ScratchRedis:
     """A Redis database a bench claims for one run: it must be empty at the start (else the bench
     refuses, since its worker would run or its cleanup delete somebody else's keys), and at the end
@@ -412,16 +420,7 @@ class ScratchRedis:
 
     def clear(self) -> int:
         """Delete every key this run created (UNLINK by name, in batches); how many."""
-        deleted = 0
-        batch: list[bytes] = []
-        for key in self.conn.scan_iter(count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
-                deleted += int(self.conn.unlink(*batch))
-                batch.clear()
-        if batch:
-            deleted += int(self.conn.unlink(*batch))
-        return deleted
+        return delete_keys(self.conn)
 
     def close(self) -> int:
         """Delete what this run created and disconnect; the number of keys deleted."""

@@ -40,13 +40,14 @@ from _harness import (
     HOST,
     PhaseResult,
     Req,
+    ScratchRedis,
     Server,
     client_gc_paused,
     closed_loop,
     count_rows,
     cpu_delta,
     cpu_snapshot,
-    create_database,
+    create_scratch_database,
     drop_database,
     flask_cli,
     free_port,
@@ -136,15 +137,6 @@ def build_requests(count: int, token: str) -> list[Req]:
 
 
 # ---------------------------------------------------------------- database
-
-
-def flush_bench_redis() -> None:
-    """Empty the bench's own Redis database (db 14): the intake path schedules RQ timers there."""
-    conn = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        conn.flushdb()
-    finally:
-        conn.close()
 
 
 # ---------------------------------------------------------------- one server
@@ -267,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[PhaseResult] = []
     counts: dict[str, int] = {}
     created_db = False
+    scratch: ScratchRedis | None = None
     print(f"intake benchmark: {cpu} cores, {args.workers} gunicorn sync workers per server, "
           f"client threads {args.concurrency} (closed) / {args.open_threads} (open).")
     print("NOTE: the load client, gunicorn and PostgreSQL share this machine's cores; "
@@ -287,9 +280,9 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # same (single-process) metrics mode for every run
-        create_database(DB_NAME)
+        scratch = ScratchRedis(REDIS_URL)  # refused unless empty (the intake path schedules RQ timers there)
+        create_scratch_database(DB_NAME)  # refused if it exists: never someone else's database
         created_db = True
-        flush_bench_redis()
         flask_cli(ROOT, env, "db", "upgrade")
         flask_cli(ROOT, env, "seed", "--demo")  # the operator whose token drives the load
         token = flask_cli(ROOT, env, "users", "token", "operator").strip()
@@ -394,10 +387,11 @@ def main(argv: list[str] | None = None) -> int:
                 drop_database(DB_NAME)
             except psycopg.Error as exc:
                 print(f"could not drop database {DB_NAME}: {exc}", file=sys.stderr)
+        if scratch is not None:
             try:
-                flush_bench_redis()
+                scratch.close()  # the run's keys, by name (no FLUSHDB)
             except (OSError, redis.RedisError) as exc:
-                print(f"could not flush {REDIS_URL}: {exc}", file=sys.stderr)
+                print(f"could not delete the run's keys in {REDIS_URL}: {exc}", file=sys.stderr)
         shutil.rmtree(instance_dir, ignore_errors=True)
 
 

@@ -27,8 +27,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from _harness import create_database, drop_database, flask_cli, percentile
-from intake import REDIS_URL, ROOT, build_requests, flush_bench_redis
+from _harness import ScratchExists, ScratchRedis, create_scratch_database, drop_database, flask_cli, percentile
+from intake import REDIS_URL, ROOT, build_requests
 
 DB_NAME = "cc_bench_profile"
 DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -46,9 +46,18 @@ def main() -> int:
     env = {**os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "RATELIMIT_ENABLED": "0",
            "SECRET_KEY": secrets.token_hex(32), "INSTANCE_DIR": str(instance_dir)}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    create_database(DB_NAME)
     try:
-        flush_bench_redis()
+        scratch = ScratchRedis(REDIS_URL)  # refused unless empty; shares intake.py's db, so not both at once
+    except ScratchExists as exc:
+        print(f"profile could not run: {exc}", file=sys.stderr)
+        return 1
+    try:
+        create_scratch_database(DB_NAME)  # refused if it exists: never someone else's database
+    except ScratchExists as exc:
+        scratch.close()
+        print(f"profile could not run: {exc}", file=sys.stderr)
+        return 1
+    try:
         flask_cli(ROOT, env, "db", "upgrade")
         flask_cli(ROOT, env, "seed", "--demo")  # the operator whose token drives the load
         token = flask_cli(ROOT, env, "users", "token", "operator").strip()
@@ -61,7 +70,7 @@ def main() -> int:
         return 1
     finally:
         drop_database(DB_NAME)
-        flush_bench_redis()
+        scratch.close()
         shutil.rmtree(instance_dir, ignore_errors=True)
 
 

@@ -51,9 +51,11 @@ import psycopg
 import redis
 from _harness import (
     HOST,
+    ScratchRedis,
     Server,
     cpu_snapshot,
-    create_database,
+    create_scratch_database,
+    delete_keys,
     drop_database,
     flask_cli,
     percentile,
@@ -68,7 +70,7 @@ RESULTS_DIR = ROOT / "bench" / "results"
 DB_NAME = "cc_bench_sla"
 DATABASE_URL = f"postgresql+psycopg://postgres@{HOST}:5432/{DB_NAME}"
 PG_DSN = f"host={HOST} port=5432 user=postgres dbname={DB_NAME}"
-REDIS_URL = f"redis://{HOST}:6379/10"  # the bench's own Redis db: flushed before and after
+REDIS_URL = f"redis://{HOST}:6379/10"  # the bench's own Redis db: must be empty; its keys deleted after
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BUDGET_S = 30 * 86400  # clocks run on the 24x7 calendar with a 30-day budget; the warning is already sent
 POLL_S = 0.05  # how often the bench looks for new breach rows
@@ -359,7 +361,7 @@ def phase_schedule(app: Any, conn: redis.Redis, deadlines: list[datetime], args:
     }
     if "fork" not in args.skip:
         out["naive_per_ticket"]["forked_job"] = fork_cost(conn, args.fork_jobs, env)
-    conn.flushdb()  # only db 10: the bench's own
+    delete_keys(conn)  # db 10 was empty when the run claimed it: every key here is the run's
 
     epochs = sorted({timers.epoch_of(dl) for dl in deadlines})
     mem0 = redis_memory(conn)
@@ -643,6 +645,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {}
     created_db = False
     conn: redis.Redis | None = None
+    scratch: ScratchRedis | None = None
     loader: Loader | None = None
     poller: Poller | None = None
     worker: Server | None = None
@@ -654,10 +657,10 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL,
                "SECRET_KEY": secrets.token_hex(32), "INSTANCE_DIR": str(instance_dir), "PYTHONUNBUFFERED": "1",
                "SLA_SWEEP_INTERVAL": "60"}
-        create_database(DB_NAME)
+        scratch = ScratchRedis(REDIS_URL)  # refused unless empty: never someone else's keys
+        conn = scratch.conn
+        create_scratch_database(DB_NAME)  # refused if it exists: never someone else's database
         created_db = True
-        conn = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=30)
-        conn.flushdb()
         flask_cli(ROOT, env, "db", "upgrade")
         flask_cli(ROOT, env, "seed")
 
@@ -758,11 +761,11 @@ def main(argv: list[str] | None = None) -> int:
                 drop_database(DB_NAME)
             except psycopg.Error as exc:
                 print(f"could not drop database {DB_NAME}: {exc}", file=sys.stderr)
-        if conn is not None:
+        if scratch is not None:
             try:
-                conn.flushdb()
+                scratch.close()  # the run's keys, by name (no FLUSHDB)
             except redis.RedisError as exc:
-                print(f"could not flush {REDIS_URL}: {exc}", file=sys.stderr)
+                print(f"could not delete the run's keys in {REDIS_URL}: {exc}", file=sys.stderr)
         shutil.rmtree(instance_dir, ignore_errors=True)
 
 
