@@ -93,6 +93,8 @@ class Config:
     TWILIO_API_BASE: str | None = _env("TWILIO_API_BASE")  # unset -> https://api.twilio.com
     VOICE_QUEUE: str = _env("VOICE_QUEUE", "operators") or ""
     VOICE_CALENDAR: str = _env("VOICE_CALENDAR", "working_hours") or ""  # out of it -> voicemail
+    # The service level: the share of calls answered within this many seconds (call figures).
+    SERVICE_LEVEL_SECONDS: int = _env_int("SERVICE_LEVEL_SECONDS", 20)
     SMS_PROVIDER: str = _env("SMS_PROVIDER", "console") or ""  # console | twilio
     SMS_STRIP_DIACRITICS: bool = _env("SMS_STRIP_DIACRITICS", "0") == "1"
     SMS_QUIET_HOURS: str = _env("SMS_QUIET_HOURS", "21:00-07:00") or ""  # local time; "" -> none
@@ -106,6 +108,13 @@ class Config:
     ZALO_THREAD_DAYS: int = _env_int("ZALO_THREAD_DAYS", 7)  # a follower's message joins an open ticket
     INBOUND_CATEGORY: str = _env("INBOUND_CATEGORY", "KHAC") or ""  # for tickets opened by SMS/Zalo
     WEBHOOK_RATELIMIT: str = _env("WEBHOOK_RATELIMIT", "600 per minute") or ""  # per client IP, each webhook
+    # Live screens (GET /api/v1/events, services/live.py): a comment every LIVE_HEARTBEAT_SECONDS, a
+    # stream closed after LIVE_STREAM_SECONDS (the browser reconnects), at most LIVE_MAX_STREAMS_PER_USER
+    # open per account, about LIVE_STREAM_MAXLEN events kept per audience for resuming.
+    LIVE_HEARTBEAT_SECONDS: int = _env_int("LIVE_HEARTBEAT_SECONDS", 15)
+    LIVE_STREAM_SECONDS: int = _env_int("LIVE_STREAM_SECONDS", 300)
+    LIVE_MAX_STREAMS_PER_USER: int = _env_int("LIVE_MAX_STREAMS_PER_USER", 5)
+    LIVE_STREAM_MAXLEN: int = _env_int("LIVE_STREAM_MAXLEN", 1000)
     BABEL_DEFAULT_LOCALE: str = "vi"
     LANGUAGES: tuple[str, ...] = ("vi", "en")
 

@@ -1,6 +1,6 @@
 """Intake benchmark: POST /api/v1/tickets against a one-insert Flask baseline.
 
-    .venv/bin/python bench/intake.py [--tickets N] [--concurrency C] [--rate R] [--workers W]
+    .venv/bin/python bench/intake.py [--tickets N] [--concurrency C] [--rate R] [--workers W] [--streams S]
 
 Creates a scratch database ``cc_bench`` on the local PostgreSQL, migrates and
 seeds it, then starts the app and the baseline (bench/baseline_app.py) under
@@ -8,7 +8,8 @@ the project's gunicorn.conf.py with the same WEB_CONCURRENCY, and measures
 each with a closed loop (max throughput) in interleaved rounds — app and
 baseline alternate in short bursts, so each pair shares the machine's speed of
 the moment — and an open loop (fixed rate, latency from the scheduled send
-time). Prints a table and PASS/FAIL
+time). ``--streams S`` holds S open live streams (GET /api/v1/events) against the app during each
+of its phases, as S staff screens would. Prints a table and PASS/FAIL
 against the targets, writes bench/results/intake-<timestamp>.json, drops the
 scratch database. Exit status 0 whatever the verdict; non-zero only if the
 benchmark could not run. See bench/README.md.
@@ -24,11 +25,14 @@ import multiprocessing
 import os
 import platform
 import secrets
+import selectors
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -104,9 +108,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=200, help="warm-up requests per server (default 200)")
     p.add_argument("--timeout", type=float, default=10.0, help="client socket timeout, s (default 10)")
     p.add_argument("--only", choices=["app", "baseline"], help="measure one server only")
+    p.add_argument("--streams", type=int, default=0,
+                   help="hold this many open live streams (GET /api/v1/events) during the app's phases (default 0)")
     args = p.parse_args(argv)
     if min(args.tickets, args.concurrency, args.open_threads, args.workers, args.rounds) < 1 or args.warmup < 0:
         p.error("counts must be positive")
+    if not 0 <= args.streams <= 2000:
+        p.error("streams must be in [0, 2000]")
     if not (0 < args.rate <= 5000 and 0 < args.duration <= 300 and 0 < args.time_limit <= 600):
         p.error("rate must be in (0, 5000], duration in (0, 300] s, time limit in (0, 600] s")
     return args
@@ -139,6 +147,99 @@ def build_requests(count: int, token: str) -> list[Req]:
 # ---------------------------------------------------------------- database
 
 
+# ---------------------------------------------------------------- live streams (--streams)
+
+
+class LiveStreams:
+    """N open ``GET /api/v1/events`` streams, as N staff screens would hold, read by one thread with
+    a selector (the client's cost stays small). ``held()`` opens them all before an app phase and
+    closes them after; a stream the server ends (its lifetime) is opened again while held."""
+
+    def __init__(self, n: int, token: str) -> None:
+        self.n, self.token = n, token
+        self.port = 0
+        self.stats = {"phases": 0, "opened": 0, "refused": 0, "reopened": 0, "min_open": n}
+        self._selector: selectors.BaseSelector | None = None
+        self._socks: dict[socket.socket, bytes] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _connect(self) -> None:
+        assert self._selector is not None
+        sock = socket.create_connection((HOST, self.port), timeout=5)
+        sock.sendall((f"GET /api/v1/events HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nAccept: text/event-stream\r\n"
+                      f"Authorization: Bearer {self.token}\r\n\r\n").encode())
+        sock.setblocking(False)
+        self._socks[sock] = b""
+        self._selector.register(sock, selectors.EVENT_READ)
+
+    def _drop(self, sock: socket.socket) -> None:
+        assert self._selector is not None
+        self._selector.unregister(sock)
+        self._socks.pop(sock, None)
+        sock.close()
+
+    def _read(self) -> None:
+        assert self._selector is not None
+        while not self._stop.is_set():
+            for key, _ in self._selector.select(timeout=0.2):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                try:
+                    chunk = sock.recv(65536)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    chunk = b""
+                head = self._socks.get(sock, b"")
+                if head is not None and len(head) < 64:
+                    head += chunk
+                    if b"\r\n" in head:
+                        ok = head.startswith(b"HTTP/1.1 200")
+                        with self._lock:
+                            self.stats["opened" if ok else "refused"] += 1
+                        head = b"x" * 64  # status seen: nothing more to keep
+                    self._socks[sock] = head
+                if not chunk or b"\r\n0\r\n\r\n" in chunk:  # the server ended it: as EventSource, again
+                    self._drop(sock)
+                    if not self._stop.is_set():
+                        with self._lock:
+                            self.stats["reopened"] += 1
+                        self._connect()
+            with self._lock:
+                self.stats["min_open"] = min(self.stats["min_open"], len(self._socks))
+
+    @contextlib.contextmanager
+    def held(self, port: int):
+        self.port = port
+        self._selector = selectors.DefaultSelector()
+        self._stop.clear()
+        before = self.stats["opened"]
+        for _ in range(self.n):
+            self._connect()
+        self._thread = threading.Thread(target=self._read, name="live-streams", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while self.stats["opened"] + self.stats["refused"] - before < self.n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.stats["opened"] - before < self.n:
+            print(f"WARNING: only {self.stats['opened'] - before}/{self.n} live streams opened "
+                  f"(refused {self.stats['refused']})")
+        self.stats["phases"] += 1
+        try:
+            yield
+        finally:
+            self._stop.set()
+            self._thread.join(5)
+            for sock in list(self._socks):
+                self._drop(sock)
+            self._selector.close()
+
+
+STREAMS: LiveStreams | None = None  # --streams: held during every phase of the app
+
+
 # ---------------------------------------------------------------- one server
 
 
@@ -162,8 +263,11 @@ def running(name: str, argv: list[str], env: dict[str, str], post_path: str, war
 
 
 def measured(server: Server, phase: Any, *phase_args: Any) -> PhaseResult:
-    """Run one load phase, ``phase(*phase_args)``, and attach the CPU each consumer spent during it."""
-    with client_gc_paused():  # the client's own GC pauses would read as server latency
+    """Run one load phase, ``phase(*phase_args)``, and attach the CPU each consumer spent during it
+    (for the app with ``--streams``: while the streams are held open)."""
+    live = STREAMS is not None and server.name == "app"
+    held = STREAMS.held(server.port) if STREAMS is not None and live else contextlib.nullcontext()
+    with held, client_gc_paused():  # the client's own GC pauses would read as server latency
         before = cpu_snapshot(server.pgid, DB_NAME)
         result = phase(*phase_args)
         after = cpu_snapshot(server.pgid, DB_NAME)
@@ -250,6 +354,7 @@ def verdicts(results: list[PhaseResult], rate: float, rounds: list[dict[str, flo
 
 
 def main(argv: list[str] | None = None) -> int:
+    global STREAMS
     args = parse_args(argv)
     unwind_on_sigterm()
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -260,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, int] = {}
     created_db = False
     scratch: ScratchRedis | None = None
-    print(f"intake benchmark: {cpu} cores, {args.workers} gunicorn sync workers per server, "
+    print(f"intake benchmark: {cpu} cores, {args.workers} gunicorn {os.environ.get('GUNICORN_WORKER_CLASS', 'gevent')} "
+          f"workers per server, "
           f"client threads {args.concurrency} (closed) / {args.open_threads} (open).")
     print("NOTE: the load client, gunicorn and PostgreSQL share this machine's cores; "
           "absolute numbers include that contention, the app/baseline ratio is the portable figure.")
@@ -288,6 +394,10 @@ def main(argv: list[str] | None = None) -> int:
         token = flask_cli(ROOT, env, "users", "token", "operator").strip()
         if not token.startswith("cc_"):
             raise RuntimeError(f"unexpected token output: {token[:20]!r}")
+        if args.streams:
+            STREAMS = LiveStreams(args.streams, token)
+            env["LIVE_MAX_STREAMS_PER_USER"] = str(args.streams + 5)  # all held with the one operator's token
+            print(f"[app] {args.streams} live streams held open during each of its phases")
         n_open = math.ceil(args.rate * args.duration)
         reqs = build_requests(args.warmup + args.tickets + n_open, token)
         # --no-control-socket: gunicorn >= 25 otherwise binds $HOME/.gunicorn/gunicorn.ctl, a path shared
@@ -349,6 +459,12 @@ def main(argv: list[str] | None = None) -> int:
             ok = counts["tickets"] == counts["answered_201"]
             print(f"ticket rows vs 201 answers: {counts['tickets']} / {counts['answered_201']}  "
                   f"[{'OK' if ok else 'MISMATCH'}]")
+        if STREAMS is not None:
+            st = STREAMS.stats
+            print(f"live streams: {args.streams} held in each of {st['phases']} app phases; "
+                  f"answered 200 {st['opened']}, "
+                  f"refused {st['refused']}, reopened after the server ended one {st['reopened']}, "
+                  f"fewest open at once {st['min_open']}")
         print(f"\nCPU by consumer (CPU-s over the phase; {cpu} cores x wall time available):")
         for r in results:
             if r.mode == "warmup" or not r.cpu_s or r.elapsed_s <= 0:
@@ -370,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             "closed_rounds": rounds,
             "row_counts": counts,
             "verdicts": verdict,
+            "live_streams": STREAMS.stats if STREAMS is not None else None,
         }
         out = RESULTS_DIR / f"intake-{stamp}.json"
         out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")

@@ -41,15 +41,18 @@ from typing import Any
 
 import psycopg
 import reads_texts as tx
+from psycopg.types.json import Jsonb
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the app's own reference code: receipt alphabet, geo, durations
 
 from callcentre.formats.geo import communes  # noqa: E402  (after the path insert)
 from callcentre.formats.receipt import ALPHABET  # noqa: E402
+from callcentre.formats.textnorm import diacritic_table, search_key  # noqa: E402
+from callcentre.services.search import ticket_search_text  # noqa: E402
 from config import Config  # noqa: E402
 from workflows.durations import parse_duration_parts  # noqa: E402
-from workflows.states import OPEN_VALUES  # noqa: E402
+from workflows.states import OPEN_VALUES, Status  # noqa: E402
 
 YEARS = 2
 # Category shares of a provincial 1022 line: sanitation, roads, power and water lead.
@@ -210,9 +213,13 @@ class HistoryBuilder:
         self.log(f"  {len(indexes)} indexes rebuilt ({self.steps.get('indexes', 0):.1f} s)")
         self.finish()
         total = round(time.perf_counter() - t0, 1)
-        self.log(f"  sequences, ANALYZE ({self.steps['analyze']:.1f} s); history built in {total:.1f} s")
-        return {"seconds": total, "steps": self.steps, "now": self.now.isoformat(), "seed": self.seed,
-                "counts": self.counts()}
+        self.log(f"  sequences, VACUUM ANALYZE ({self.steps['analyze']:.1f} s); history built in {total:.1f} s")
+        meta = {"tickets_asked": self.n, "seconds": total, "steps": self.steps, "now": self.now.isoformat(),
+                "seed": self.seed, "indexes": sorted(i.split(" ON ")[0].split()[-1] for i in indexes)}
+        # Kept with the data, so a later run (reads.py --reuse) knows what it reuses and checks it.
+        self.conn.execute("CREATE TABLE bench_history (meta jsonb NOT NULL)")
+        self.conn.execute("INSERT INTO bench_history VALUES (%s)", (Jsonb(meta),))
+        return meta
 
     def drop_indexes(self) -> list[str]:
         """Drop the plain indexes of the (still empty) loaded tables; their definitions, to rebuild.
@@ -282,10 +289,12 @@ class HistoryBuilder:
         with self.conn.cursor() as cur:
             cur.executemany("INSERT INTO bench_terms VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", data)
         codes = {code: cid for cid, code, _ in self.conn.execute("SELECT id, code, 0 FROM categories")}
-        self.conn.execute("CREATE UNLOGGED TABLE bench_phrases (category_id int PRIMARY KEY, phrases text[])")
+        self.conn.execute("CREATE UNLOGGED TABLE bench_phrases (category_id int PRIMARY KEY, phrases text[],"
+                          " phrase_keys text[])")
         with self.conn.cursor() as cur:
-            cur.executemany("INSERT INTO bench_phrases VALUES (%s, %s)",
-                            [(cid, tx.PHRASES.get(code, tx.GENERIC)) for code, cid in codes.items()])
+            cur.executemany("INSERT INTO bench_phrases VALUES (%s, %s, %s)",
+                            [(cid, tx.PHRASES.get(code, tx.GENERIC), [search_key(t) for t in tx.PHRASES.get(code, tx.GENERIC)])
+                             for code, cid in codes.items()])
 
     def plan(self, ref: Reference) -> None:
         cats = [c for c in ref.categories if c[1] in CATEGORY_WEIGHTS] or ref.categories
@@ -470,33 +479,56 @@ class HistoryBuilder:
 
     def tickets(self) -> None:
         geo = sorted(communes().items())
+        marked, plain = diacritic_table()
         p = {"codes": [c for c, _ in geo], "names": [name for _, name in geo], "ncomm": len(geo),
-             "streets": tx.STREETS, "closings": tx.CLOSINGS}
+             "streets": tx.STREETS, "closings": tx.CLOSINGS, "marked": marked, "plain": plain,
+             # The search column is put together from the search keys of its pieces (each mark
+             # maps to one letter, so a key of a piece is the piece's characters mapped one by one):
+             # translate() over every ticket's whole text took 20 s per 100k tickets.
+             "street_keys": [search_key(v) for v in tx.STREETS], "name_keys": [search_key(n) for _, n in geo],
+             "closing_keys": [search_key(v) for v in tx.CLOSINGS]}
         self._run("tickets", """
             INSERT INTO tickets (id, receipt_code, channel, category_id, department_id, priority, confidential, title,
                                  description, commune_code, address, lat, lng, contact_id, created_by_id, status,
                                  public_answer, accept_deadline, resolve_deadline, escalation_level, assigned_at,
-                                 accepted_at, resolved_at, duplicate_of_id, closed_at, version, created_at, updated_at)
+                                 accepted_at, resolved_at, duplicate_of_id, closed_at, version, created_at, updated_at,
+                                 search_text)
             SELECT p.id, pg_temp.bench_receipt(p.id), p.channel, p.category_id, p.department_id, p.priority,
-                   (floor(p.r_text * 100000)::int %% 100) = 0,
-                   CASE WHEN length(x.line) <= 80 THEN x.line ELSE rtrim(left(x.line, 77)) || '...' END,
-                   x.line || E'\n' || (%(closings)s::text[])[1 + (floor(p.r_text * 10000)::int %% 5)],
-                   x.commune, x.addr,
+                   (floor(p.r_text * 100000)::int %% 100) = 0, y.title, y.description, x.commune, x.addr,
                    CASE WHEN p.r_geo2 < 0.6 THEN 10.25 + 0.55 * p.r_geo END,
                    CASE WHEN p.r_geo2 < 0.6 THEN 105.6 + 1.1 * p.r_geo2 / 0.6 END,
                    p.contact_id, CASE WHEN p.channel IN ('phone', 'walk_in') THEN p.operator_id END, p.status,
                    p.public_answer, p.a_due, coalesce(p.r_due, p.due0),
                    coalesce(p.a_breached, false)::int + p.r_breached::int, p.e_assigned, p.e_accepted, p.e_resolved,
-                   p.duplicate_of_id, p.e_closed, p.version, p.created_at, p.updated_at
+                   p.duplicate_of_id, p.e_closed, p.version, p.created_at, p.updated_at,
+                   -- services/search.py ticket_search_text: title, description, address, code, caller's name
+                   -- without marks (the Vietnamese letters are all in the translate table), lower case,
+                   -- single spaces; verify() compares a sample with the Python function
+                   concat_ws(' ', y.title_key, y.description_key, x.addr_key, lower(pg_temp.bench_receipt(p.id)),
+                             lower(translate(nullif(ct.name, ''), %(marked)s, %(plain)s)))
             FROM bench_plan p
+            LEFT JOIN contacts ct ON ct.id = p.contact_id
             JOIN bench_phrases ph ON ph.category_id = p.category_id
-            CROSS JOIN LATERAL (SELECT s.street, s.commune, s.cname,
-                   (1 + floor(p.r_geo2 * 250)::int) || ' đường ' || s.street || ', ' || s.cname AS addr,
-                   replace(replace(ph.phrases[1 + floor(p.r_text * array_length(ph.phrases, 1))::int], '{s}', s.street),
-                           '{a}', (1 + floor(p.r_geo2 * 250)::int) || ' đường ' || s.street || ', ' || s.cname) AS line
-                   FROM (SELECT (%(streets)s::text[])[1 + floor(p.r_geo * array_length(%(streets)s::text[], 1))::int] AS street,
-                                (%(codes)s::text[])[1 + (floor(p.r_geo * 1e6)::int %% %(ncomm)s)] AS commune,
-                                (%(names)s::text[])[1 + (floor(p.r_geo * 1e6)::int %% %(ncomm)s)] AS cname) s) x
+            CROSS JOIN LATERAL (SELECT s.street, s.commune, s.cname, s.number || ' đường ' || s.street || ', ' || s.cname AS addr,
+                   s.number || ' duong ' || s.street_key || ', ' || s.cname_key AS addr_key,
+                   replace(replace(ph.phrases[s.phrase], '{s}', s.street),
+                           '{a}', s.number || ' đường ' || s.street || ', ' || s.cname) AS line,
+                   replace(replace(ph.phrase_keys[s.phrase], '{s}', s.street_key),
+                           '{a}', s.number || ' duong ' || s.street_key || ', ' || s.cname_key) AS line_key, s.closing
+                   FROM (SELECT (%(streets)s::text[])[g.street] AS street, (%(street_keys)s::text[])[g.street] AS street_key,
+                                (%(codes)s::text[])[g.commune] AS commune, (%(names)s::text[])[g.commune] AS cname,
+                                (%(name_keys)s::text[])[g.commune] AS cname_key, g.number, g.phrase, g.closing
+                         FROM (SELECT 1 + floor(p.r_geo * array_length(%(streets)s::text[], 1))::int AS street,
+                                      1 + (floor(p.r_geo * 1e6)::int %% %(ncomm)s) AS commune,
+                                      (1 + floor(p.r_geo2 * 250)::int)::text AS number,
+                                      1 + floor(p.r_text * array_length(ph.phrases, 1))::int AS phrase,
+                                      1 + (floor(p.r_text * 10000)::int %% 5) AS closing) g) s) x
+            CROSS JOIN LATERAL (SELECT CASE WHEN length(x.line) <= 80 THEN x.line
+                                            ELSE rtrim(left(x.line, 77)) || '...' END AS title,
+                                       CASE WHEN length(x.line) <= 80 THEN x.line_key
+                                            ELSE rtrim(left(x.line_key, 77)) || '...' END AS title_key,
+                                       x.line || E'\n' || (%(closings)s::text[])[x.closing] AS description,
+                                       x.line_key || ' ' || (%(closing_keys)s::text[])[x.closing] AS description_key) y
             ORDER BY p.id
         """, p)
         self._run("tickets", "ANALYZE tickets")
@@ -776,9 +808,105 @@ class HistoryBuilder:
                                  f" (SELECT coalesce(max(id), 1) FROM {table}))")
         self.drop_staging()
         self.conn.execute("SET session_replication_role = DEFAULT")
-        self._run("analyze", "ANALYZE")
+        self.vacuum()
+
+    def vacuum(self) -> None:
+        """VACUUM (ANALYZE) the loaded tables: a live database's old rows are all-visible (autovacuum
+        sees to it, also after inserts), so its index-only scans read no table; a history loaded a
+        moment ago has none of that until vacuumed (this server runs autovacuum = off)."""
+        self._run("analyze", f"VACUUM (ANALYZE) {', '.join(LOADED)}, users")
 
     # -- after -------------------------------------------------------------------------
+
+    @staticmethod
+    def stored(dsn: str) -> dict[str, Any]:
+        """The meta row of a history built earlier in ``dsn`` (RuntimeError if there is none)."""
+        with psycopg.connect(dsn, connect_timeout=5) as conn:
+            if conn.execute("SELECT to_regclass('bench_history')").fetchone() == (None,):
+                raise RuntimeError("this database holds no bench history (no bench_history table)")
+            row = conn.execute("SELECT meta FROM bench_history").fetchone()
+        if row is None:
+            raise RuntimeError("bench_history is empty")
+        return dict(row[0])
+
+    def verify(self, indexes: list[str] | None = None) -> dict[str, Any]:
+        """The history read back from its tables, and every way it differs from what was asked.
+
+        Row counts per table (and per ticket), the status mix, the span of ``created_at``, the
+        search column (filled, ASCII, equal to ``ticket_search_text`` on a sample), the rebuilt
+        indexes and the consistency checks. ``problems`` lists each figure out of its range: the
+        bench refuses to time requests against a history that is not what it claims to be."""
+        c = self.counts()
+        n, problems = self.n, []
+
+        def within(name: str, value: float, lo: float, hi: float) -> None:
+            if not lo <= value <= hi:
+                problems.append(f"{name} = {value:,.4g}, expected {lo:,.4g} to {hi:,.4g}")
+
+        if c["tickets"] != n:
+            problems.append(f"tickets = {c['tickets']:,}, asked for {n:,}")
+        per = c["per_ticket"]
+        within("events per ticket", per["events"], 4.0, 7.0)
+        within("SLA clocks per ticket", per["clocks"], 1.8, 2.0)
+        within("SMS per ticket", per["messages"], 1.5, 4.0)
+        within("contacts per ticket", c["contacts"] / max(n, 1), 0.25, CONTACTS_PER_TICKET)
+        phone_share = CHANNEL_WEIGHTS["phone"] / sum(CHANNEL_WEIGHTS.values())
+        within("calls per phone ticket", c["calls"] / max(1.0, n * phone_share), 1.0, 1.6)
+        within("alerts per ticket", c["sla_alerts"] / max(n, 1), 0.2, 1.5)
+        shares = {k: v / max(n, 1) for k, v in c["status"].items()}
+        missing = [s.value for s in Status if s.value not in shares]
+        if missing:
+            problems.append(f"no ticket in status {', '.join(missing)}")
+        within("closed share", shares.get("closed", 0), 0.80, 0.97)
+        within("open share", sum(shares.get(s, 0) for s in OPEN_VALUES), 0.01, 0.08)
+        for status in ("rejected", "duplicate"):
+            within(f"{status} share", shares.get(status, 0), 0.015, 0.045)
+
+        first, last, recent = self.conn.execute(
+            "SELECT min(created_at), max(created_at), count(*) FILTER (WHERE created_at >= %s) FROM tickets",
+            (self.now - timedelta(days=30),)).fetchone() or (None, None, 0)
+        span = {"first": first, "last": last, "days": round((last - first).total_seconds() / 86400, 1)
+                if first and last else 0, "last_30_days": recent}
+        if first is None or first < self.t0 - timedelta(seconds=1) or last > self.now:
+            problems.append(f"created_at spans {first} to {last}, outside {self.t0} to {self.now}")
+        within("days between the first and the last ticket", span["days"], 0.99 * 365 * YEARS, 365 * YEARS)
+        within("tickets in the last 30 days / expected", recent / (n * 30 / (365 * YEARS)), 0.8, 1.2)
+
+        search = self.check_search_text()
+        problems += search.pop("problems")
+        consistency = self.check_consistency()
+        problems += [f"consistency: {k} = {v:,}" for k, v in consistency.items() if v]
+        if indexes is not None:
+            present = {r[0] for r in self.conn.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s)",
+                (list(LOADED),))}
+            lost = sorted(set(indexes) - present)
+            if lost:
+                problems.append(f"indexes missing after the load: {', '.join(lost)}")
+        return {"counts": c, "created_at": span, "search_text": search, "consistency": consistency,
+                "problems": problems}
+
+    def check_search_text(self, sample: int = 2000) -> dict[str, Any]:
+        """The search column: filled, ASCII, and equal to the app's ``ticket_search_text`` on a sample."""
+        empty, not_ascii = self.conn.execute(
+            "SELECT count(*) FILTER (WHERE search_text = ''), count(*) FILTER (WHERE octet_length(search_text)"
+            " <> length(search_text)) FROM tickets").fetchone() or (0, 0)
+        rows = self.conn.execute(
+            "SELECT t.id, t.title, t.description, t.address, t.receipt_code, c.name, t.search_text FROM tickets t"
+            " LEFT JOIN contacts c ON c.id = t.contact_id WHERE t.id IN"
+            " (SELECT (1 + (k * 7919) %% (SELECT max(id) FROM tickets)) FROM generate_series(1, %s) k)",
+            (sample,)).fetchall()
+        wrong = [r[0] for r in rows if ticket_search_text(*r[1:6]) != r[6]]
+        problems = []
+        if empty:
+            problems.append(f"{empty:,} tickets with an empty search_text (searches would find nothing)")
+        if not_ascii:
+            problems.append(f"{not_ascii:,} tickets whose search_text is not ASCII")
+        if wrong or not rows:
+            problems.append(f"search_text differs from ticket_search_text() for {len(wrong)} of {len(rows)} "
+                            f"sampled tickets (e.g. id {wrong[:3]})")
+        return {"empty": empty, "not_ascii": not_ascii, "sampled": len(rows), "differing": len(wrong),
+                "problems": problems}
 
     def counts(self) -> dict[str, Any]:
         tables = ("tickets", "ticket_events", "sla_clocks", "sla_alerts", "contacts", "calls", "call_tickets",
@@ -832,6 +960,27 @@ class HistoryBuilder:
         self.conn.close()
 
 
+def describe(built: dict[str, Any]) -> list[str]:
+    """``verify()``'s figures as the lines the bench prints."""
+    c, span, search = built["counts"], built["created_at"], built["search_text"]
+    n = max(1, c["tickets"])
+    out = ["  rows: " + ", ".join(f"{t} {c[t]:,}" for t in (
+        "tickets", "ticket_events", "sla_clocks", "sla_alerts", "contacts", "calls", "call_tickets",
+        "outbound_messages", "notifications", "extension_requests", "users")) + f"; {c['database_mb']:,} MB",
+        "  per ticket: " + ", ".join(f"{k} {v:g}" for k, v in c["per_ticket"].items()),
+        "  status: " + ", ".join(f"{s} {v:,} ({100 * v / n:.1f} %)" for s, v in c["status"].items()),
+        f"  running clocks: {c['open_clocks']}; alerts: {c['alerts']}",
+        f"  created_at: {span['first']:%Y-%m-%d %H:%M} to {span['last']:%Y-%m-%d %H:%M} UTC ({span['days']:g} days), "
+        f"{span['last_30_days']:,} in the last 30 days",
+        f"  search_text: {search['empty']:,} empty, {search['not_ascii']:,} not ASCII, "
+        f"{search['differing']} of {search['sampled']} sampled differ from ticket_search_text()",
+        "  consistency: " + ("every check 0" if not any(built["consistency"].values())
+                             else str({k: v for k, v in built["consistency"].items() if v}))]
+    if built["problems"]:
+        out += ["  NOT WHAT WAS ASKED:"] + [f"    - {p}" for p in built["problems"]]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from _harness import HOST, create_scratch_database, drop_database, flask_cli
 
@@ -854,10 +1003,12 @@ def main(argv: list[str] | None = None) -> int:
         flask_cli(ROOT, env, "db", "upgrade")
         flask_cli(ROOT, env, "seed", "--demo")
         builder = HistoryBuilder(dsn, args.tickets)
-        result = builder.build()
-        print(result)
-        print(builder.check_consistency())
+        meta = builder.build()
+        built = builder.verify(meta["indexes"])
         builder.close()
+        print("\n".join(describe(built)))
+        if built["problems"]:
+            return 1
     finally:
         if not args.keep:
             drop_database(args.database)

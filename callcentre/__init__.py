@@ -43,6 +43,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     limiter.init_app(app)
     _log_rate_limit_outages()
 
+    from callcentre.api import events as live_events
     from callcentre.api import register_api
     from callcentre.cli import register_cli
     from callcentre.core.health import bp as health_bp
@@ -61,6 +62,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     request_guard.init_app(app)  # NUL bytes, deep or oversized JSON: refused before any view
     register_auth(app)
     register_api(app)
+    live_events.init_app(app)  # GET /api/v1/events: the live screens' stream (not in the OpenAPI document)
     register_error_handlers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(public_pages_bp)

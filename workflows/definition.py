@@ -6,6 +6,9 @@ ticket (a pending extension, the reopen window) are conditions on the
 machine. The Machine is built once at import; firing a trigger runs the
 library's Event against a small per-call model object, so no Machine is
 built per request.
+
+A refusal is a ``Message``: its Vietnamese and English side by side (the pure package has
+no catalogue, like the trigger and status labels), rendered for a person by the web layer.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from transitions import EventData, Machine
 
 from workflows.roles import DEPARTMENT_ROLES, INTAKE, MANAGERS, Role
 from workflows.states import Status
+from workflows.states import label as status_label
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,75 @@ TRIGGERS: tuple[TriggerSpec, ...] = (
     TriggerSpec("merge", (S.RECEIVED, S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_CITIZEN), S.DUPLICATE,
                 INTAKE, ("duplicate_of",),
                 label_vi="Gộp (trùng)", label_en="Merge as duplicate"),
+    # The citizen says the answer did not solve it: by themselves (the lookup page, the public API,
+    # an SMS reply: services/feedback.py fires it with no user) or by phoning an operator. Within the
+    # window of a reopening; the department is told, and it counts in the dispute rate.
+    TriggerSpec("citizen_dispute", (S.RESOLVED, S.CLOSED), S.IN_PROGRESS, INTAKE, (), ("may_reopen",),
+                label_vi="Công dân báo chưa được giải quyết", label_en="Citizen disputes the answer"),
 )
 BY_NAME: dict[str, TriggerSpec] = {t.name: t for t in TRIGGERS}
-# The system (SLA sweep) fires these without a user.
-SYSTEM_TRIGGERS = frozenset({"close"})
+# The request fields the triggers need, as a refusal names them (Vietnamese, English).
+FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "answer": ("nội dung trả lời", "answer"), "reason": ("lý do", "reason"), "note": ("ghi chú", "note"),
+    "deadline": ("hạn mới", "new deadline"), "department": ("đơn vị", "department"),
+    "duplicate_of": ("phiếu gốc", "original ticket"),
+}
+assert {f for t in TRIGGERS for f in t.required} <= set(FIELD_NAMES), "every required field needs a name"
+# Fired without a user: the SLA sweep's auto-close; the citizen's dispute and SMS answer to a
+# request for information (services/feedback.py, messaging/inbound.py).
+SYSTEM_TRIGGERS = frozenset({"close", "citizen_dispute", "info_received"})
+
+
+@dataclass(frozen=True)
+class Field:
+    """A request field in a message: its code for the API, its name for a person."""
+
+    name: str
+
+
+Param = str | int | Status | TriggerSpec | Field
+
+
+def _for_api(value: Param) -> object:
+    if isinstance(value, TriggerSpec):
+        return value.name
+    if isinstance(value, Field):
+        return value.name
+    return value.value if isinstance(value, Status) else value
+
+
+def _for_person(value: Param, language: str) -> object:
+    if isinstance(value, TriggerSpec):
+        return value.label(language)
+    if isinstance(value, Status):
+        return status_label(value, language)
+    if isinstance(value, Field):
+        vi, en = FIELD_NAMES.get(value.name, (value.name, value.name))
+        return en if language == "en" else vi
+    return value
+
+
+class Message:
+    """One refusal in Vietnamese and English, with its parameters.
+
+    ``str()`` is the English with codes (the API's ``message``, logs, tests); ``text(language)``
+    is what a person reads, with the labels they see on the page (buttons, statuses, fields).
+    """
+
+    __slots__ = ("en", "params", "vi")
+
+    def __init__(self, vi: str, en: str, **params: Param) -> None:
+        self.vi, self.en, self.params = vi, en, params
+
+    def text(self, language: str = "vi") -> str:
+        template = self.en if language == "en" else self.vi
+        return template % {k: _for_person(v, language) for k, v in self.params.items()}
+
+    def __str__(self) -> str:
+        return self.en % {k: _for_api(v) for k, v in self.params.items()}
+
+    def __repr__(self) -> str:
+        return f"Message({str(self)!r})"
 
 
 @dataclass
@@ -84,17 +153,19 @@ class TicketFacts:
     pending_extension: bool = False
     resolved_at: datetime | None = None
     reopen_window: timedelta = timedelta(days=7)
-    refusal: str | None = field(default=None, repr=False)
+    refusal: Message | None = field(default=None, repr=False)
 
     # -- guards (conditions of the machine) --------------------------------
     def no_pending_extension(self, _event: EventData | None = None) -> bool:
         if self.pending_extension:
-            self.refusal = "an extension request is already waiting for a decision"
+            self.refusal = Message("Đã có một đề nghị gia hạn đang chờ duyệt",
+                                   "an extension request is already waiting for a decision")
         return not self.pending_extension
 
     def has_pending_extension(self, _event: EventData | None = None) -> bool:
         if not self.pending_extension:
-            self.refusal = "there is no pending extension request"
+            self.refusal = Message("Không có đề nghị gia hạn nào đang chờ duyệt",
+                                   "there is no pending extension request")
         return self.pending_extension
 
     def may_reopen(self, _event: EventData | None = None) -> bool:
@@ -102,7 +173,10 @@ class TicketFacts:
             return True
         if self.resolved_at is not None and self.now - self.resolved_at <= self.reopen_window:
             return True
-        self.refusal = f"the citizen's dispute window ({self.reopen_window.days} days) has passed; ask a supervisor"
+        self.refusal = Message(
+            "Đã quá %(days)d ngày công dân được phản hồi lại kết quả; hãy đề nghị giám sát viên mở lại phiếu",
+            "the citizen's dispute window (%(days)d days) has passed; ask a supervisor",
+            days=self.reopen_window.days)
         return False
 
 
@@ -124,23 +198,33 @@ MACHINE = _build_machine()
 
 
 class WorkflowError(Exception):
-    """A refused trigger: ``status`` is 403 (not your role), 409 (not now) or 422 (bad request)."""
+    """A refused trigger: ``status`` is 403 (not your role), 409 (not now) or 422 (bad request).
 
-    def __init__(self, status: int, message: str, field_name: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field_name
+    ``message`` is the API's English; ``text(language)`` the person's. A plain ``str`` instead of
+    a ``Message`` is text the web layer already wrote in the page's language (gettext).
+    """
+
+    def __init__(self, status: int, message: Message | str, field_name: str | None = None) -> None:
+        super().__init__(str(message))
+        self.status, self.message, self.field = status, str(message), field_name
+        self._said = message
+
+    def text(self, language: str = "vi") -> str:
+        return self._said.text(language) if isinstance(self._said, Message) else self._said
 
 
-def role_allows(spec: TriggerSpec, facts: TicketFacts) -> str | None:
+def role_allows(spec: TriggerSpec, facts: TicketFacts) -> Message | None:
     """None if the actor may fire ``spec``; else the reason."""
     if facts.role == "system":
-        return None if spec.name in SYSTEM_TRIGGERS else "the system may not fire this"
+        return None if spec.name in SYSTEM_TRIGGERS else Message(
+            "Hệ thống không được thực hiện thao tác này", "the system may not fire this")
     if facts.role == Role.ADMIN:
         return None
     if facts.role not in spec.roles:
-        return f"role '{facts.role}' may not '{spec.name}'"
+        return Message("Vai trò của bạn không được thực hiện “%(trigger)s”", "role '%(role)s' may not '%(trigger)s'",
+                       role=facts.role, trigger=spec)
     if facts.role in DEPARTMENT_ROLES and not facts.own_department:
-        return "this ticket belongs to another department"
+        return Message("Phiếu này thuộc đơn vị khác", "this ticket belongs to another department")
     return None
 
 
@@ -153,13 +237,17 @@ def check(trigger: str, facts: TicketFacts) -> TriggerSpec:
     """
     spec = BY_NAME.get(trigger)
     if spec is None:
-        raise WorkflowError(422, f"unknown trigger '{trigger}'", "trigger")
+        raise WorkflowError(422, Message("Không có thao tác “%(trigger)s”", "unknown trigger '%(trigger)s'",
+                                         trigger=trigger), "trigger")
     reason = role_allows(spec, facts)
     if reason:
         raise WorkflowError(403, reason)
     if Status(facts.status) not in spec.sources:
-        raise WorkflowError(409, f"cannot '{trigger}' a ticket in status '{facts.status}'")
+        raise WorkflowError(409, Message("Không thể thực hiện “%(trigger)s” khi phiếu đang ở trạng thái “%(status)s”",
+                                         "cannot '%(trigger)s' a ticket in status '%(status)s'",
+                                         trigger=spec, status=Status(facts.status)))
     if not MACHINE.events[trigger].trigger(facts):
-        raise WorkflowError(409, facts.refusal or f"'{trigger}' is not possible now")
+        raise WorkflowError(409, facts.refusal or Message("Lúc này không thể thực hiện “%(trigger)s”",
+                                                          "'%(trigger)s' is not possible now", trigger=spec))
     return spec
 

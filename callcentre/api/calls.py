@@ -1,4 +1,4 @@
-"""Hotline calls: log, update, list."""
+"""Hotline calls: log, update, list, and the call-centre figures."""
 
 from __future__ import annotations
 
@@ -16,9 +16,18 @@ from callcentre.http.idempotency import HEADER_DOC as IDEMPOTENCY_HEADER
 from callcentre.http.idempotency import check_replay, commit_response
 from callcentre.http.pagination import envelope, paginate
 from callcentre.models import Call, User
-from callcentre.schemas.call import CallCreate, CallOut, CallPage, CallQuery, CallUpdate
+from callcentre.schemas.call import (
+    CallCreate,
+    CallOut,
+    CallPage,
+    CallQuery,
+    CallSummaryOut,
+    CallSummaryQuery,
+    CallUpdate,
+)
+from callcentre.services.call_figures import call_figures
 from callcentre.services.calls import log_call, update_call
-from workflows.roles import INTAKE
+from workflows.roles import INTAKE, MANAGERS
 
 blp = Blueprint("calls", __name__, url_prefix="/api/v1/calls", description="Hotline calls")
 
@@ -26,16 +35,32 @@ blp = Blueprint("calls", __name__, url_prefix="/api/v1/calls", description="Hotl
 @blp.route("", methods=["POST"])
 @roles_required(*INTAKE)
 @blp.arguments(CallCreate)
-@blp.response(201, CallOut)
-@blp.alt_response(409, response="CONFLICT", description="a call with this provider_call_id is already logged")
+@blp.response(201, CallOut, description="a new call")
+@blp.alt_response(200, schema=CallOut, description="the call with this `provider_call_id` was logged already "
+                  "(by the telephony webhook, or by this operator before) and has been updated", success=True)
+@blp.alt_response(409, response="CONFLICT", description="another operator logged the call with this "
+                  "`provider_call_id`, or it is a call from another number")
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
 def create(data: dict[str, Any]):
-    """Log a call (the operator is the caller of this endpoint)."""
+    """Log a call (the operator is the caller of this endpoint). One call per `provider_call_id`:
+    a call the telephony webhook logged is updated, not logged twice (its times stand; the
+    operator's fill what the provider has not reported)."""
     replay = check_replay()
     if replay is not None:
         return replay
-    call = log_call(data, authenticated_user())
-    return commit_response(CallOut().dump(call), 201)
+    call, created = log_call(data, authenticated_user())
+    return commit_response(CallOut().dump(call), 201 if created else 200)
+
+
+@blp.route("/summary", methods=["GET"])
+@roles_required(*MANAGERS)
+@blp.arguments(CallSummaryQuery, location="query")
+@blp.response(200, CallSummaryOut)
+def summary(query: dict[str, Any]):
+    """Call-centre figures of the last `days` local days (today included): volume, answered,
+    abandoned and voicemail shares, call-backs, average handling time and speed of answer in
+    seconds, and the service level (answered within `SERVICE_LEVEL_SECONDS`)."""
+    return call_figures(query["days"])
 
 
 @blp.route("/<int:call_id>", methods=["PATCH"])

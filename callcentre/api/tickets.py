@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from callcentre.http.auth import authenticated_user, roles_required
 from callcentre.http.idempotency import HEADER_DOC as IDEMPOTENCY_HEADER
 from callcentre.http.idempotency import check_replay, commit_response
-from callcentre.http.pagination import envelope, paginate
+from callcentre.http.pagination import count_cap, envelope, paginate
 from callcentre.schemas.ticket import TicketCreate, TicketDetailOut, TicketPage, TicketQuery
 from callcentre.services.queries import filtered_tickets, load_visible_ticket
 from callcentre.services.tickets import create_ticket
@@ -46,7 +46,7 @@ def create(data: dict[str, Any]):
 def list_tickets(query: dict[str, Any]):
     """Tickets, newest first, filtered and paginated (department staff: their department only)."""
     user = authenticated_user()
-    items, total = paginate(filtered_tickets(query, user), query["page"], query["per_page"])
+    items, total = paginate(filtered_tickets(query, user), query["page"], query["per_page"], count_cap(query))
     return envelope(items, query["page"], query["per_page"], total)
 
 

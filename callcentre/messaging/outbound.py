@@ -9,6 +9,10 @@ morning in quiet hours (``enqueue_at``).
 jobs can never both send), calls the provider, and records the outcome. After
 the last try the row is ``failed`` (``GET /api/v1/messages?status=failed``) and
 a failed Zalo message falls back to SMS.
+
+The answer (``resolve``) goes to the ticket's citizen with the rating link of services/feedback.py
+(its token masked in the stored row, put back by ``send_message``), and to the reporter of each
+ticket merged into it (``resolve_duplicate``, key ``"{event_id}:{channel}:dup{ticket_id}"``).
 """
 
 from __future__ import annotations
@@ -27,10 +31,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from callcentre.core.extensions import db
 from callcentre.core.redis_client import get_queue
+from callcentre.formats.receipt import display
 from callcentre.messaging.templates import render, shorten
 from callcentre.models import Contact, MessageStatus, OutboundMessage, Ticket, TicketEvent
 from callcentre.models.types import utcnow
+from callcentre.services import feedback
 from callcentre.services.history import NOTIFY_KINDS
+from callcentre.services.publication import is_findable
 from integrations.sms import OutgoingMessage, ProviderError, count_segments, create_provider
 from workflows.states import label
 
@@ -38,6 +45,8 @@ log = logging.getLogger(__name__)
 QUEUE = "default"
 NOTIFY_JOB = "callcentre.messaging.outbound.notify_event"
 SEND_JOB = "callcentre.messaging.outbound.send_message"
+DUPLICATE_KIND = "resolve_duplicate"
+MAX_DUPLICATES = 200  # reporters told of one answer; a mass merge beyond that is the hotline's to call
 
 
 # ----- from the outbox: enqueue ------------------------------------------------
@@ -86,15 +95,58 @@ def retry_intervals(app: Flask) -> list[int]:
 
 
 # ----- the jobs ---------------------------------------------------------------
-def _params(ticket: Ticket, event: TicketEvent) -> dict[str, str]:
+def _link(ticket: Ticket) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/t/{ticket.receipt_code}"
+
+
+def _params(ticket: Ticket, event: TicketEvent, *, reveal: bool = False) -> dict[str, str]:
+    """The template's values; the answer's link carries the rating token, masked unless ``reveal``."""
     language = ticket.contact.language if ticket.contact else "vi"
+    link = _link(ticket)
+    if event.kind == "resolve" and is_findable(ticket):  # a hidden ticket has no page to rate on
+        link = feedback.feedback_link(ticket.receipt_code,
+                                      feedback.token_for(ticket.id, event.id) if reveal else None)
     return {
         "code": ticket.receipt_code,
-        "link": f"{current_app.config['PUBLIC_BASE_URL']}/t/{ticket.receipt_code}",
+        "link": link,
         "status": label(ticket.status, language),
         "answer": shorten(ticket.public_answer),
-        "note": shorten(event.note, 100),
+        "note": shorten(feedback.question_text(event), 100),
     }
+
+
+def _duplicate_params(duplicate: Ticket, answered: Ticket) -> dict[str, str]:
+    """A merged duplicate's reporter: their code, the answered ticket's code, answer and page."""
+    language = duplicate.contact.language if duplicate.contact else "vi"
+    return {"code": duplicate.receipt_code, "main_code": display(answered.receipt_code), "link": _link(answered),
+            "status": label(answered.status, language), "answer": shorten(answered.public_answer)}
+
+
+def _message_params(message: OutboundMessage, *, reveal: bool) -> dict[str, str] | None:
+    """The values a message row was rendered with (its ticket and event), for a Zalo send or a fallback."""
+    ticket = db.session.get(Ticket, message.ticket_id) if message.ticket_id else None
+    event = db.session.get(TicketEvent, message.event_id) if message.event_id else None
+    if ticket is None or event is None:
+        return None
+    if message.kind == DUPLICATE_KIND:
+        return _duplicate_params(ticket, event.ticket)
+    return _params(ticket, event, reveal=reveal)
+
+
+def _duplicates(answered: Ticket) -> list[Ticket]:
+    """The tickets merged into ``answered``, and into those (their ``merged_in`` events name them)."""
+    found: dict[int, Ticket] = {}
+    frontier = [answered.id]
+    while frontier and len(found) < MAX_DUPLICATES:
+        named = {e.payload.get("ticket_id") for e in db.session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id.in_(frontier), TicketEvent.kind == "merged_in"))}
+        ids = [i for i in named if isinstance(i, int) and i not in found and i != answered.id]
+        rows = db.session.scalars(select(Ticket).where(Ticket.id.in_(ids), Ticket.duplicate_of_id.in_(frontier)))
+        frontier = []
+        for row in rows:
+            found[row.id] = row
+            frontier.append(row.id)
+    return list(found.values())[:MAX_DUPLICATES]
 
 
 def _create_message(key: str, **values: Any) -> OutboundMessage:
@@ -129,6 +181,10 @@ def build_message(ticket: Ticket, contact: Contact, kind: str, key: str, channel
     return message
 
 
+def _channel(contact: Contact) -> str:
+    return "zalo" if bool(current_app.config.get("ZALO_PROVIDER")) and contact.zalo_consent else "sms"
+
+
 def notify_event(event_id: int) -> list[int]:
     """Create this event's message(s) and hand them to ``send_message``; safe to run twice."""
     event = db.session.get(TicketEvent, event_id)
@@ -136,18 +192,28 @@ def notify_event(event_id: int) -> list[int]:
         return []
     ticket = event.ticket
     contact = ticket.contact
-    if contact is None:
-        return []
-    if event.kind == "created" and ticket.channel == "sms":
-        return []  # the reply to the citizen's own SMS already carried the receipt code
-    params = _params(ticket, event)
-    cfg = current_app.config
-    zalo_first = bool(cfg.get("ZALO_PROVIDER")) and contact.zalo_consent
-    channel = "zalo" if zalo_first else "sms"
-    message = build_message(ticket, contact, event.kind, f"{event_id}:{channel}", channel, params, event_id)
+    made: list[tuple[OutboundMessage, Ticket]] = []
+    # The reply to the citizen's own SMS already carried the receipt code of a ``created``.
+    if contact is not None and not (event.kind == "created" and ticket.channel == "sms"):
+        if event.kind == "resolve":
+            feedback.issue_token(ticket, event)  # its hash, before the link that carries it is queued
+        channel = _channel(contact)
+        made.append((build_message(ticket, contact, event.kind, f"{event_id}:{channel}", channel,
+                                   _params(ticket, event), event_id), ticket))
+    if event.kind == "resolve" and is_findable(ticket):
+        told = {contact.id} if contact is not None else set()
+        for duplicate in _duplicates(ticket):
+            other = duplicate.contact
+            if other is None or other.id in told:
+                continue  # one message per person, even for two merged reports of theirs
+            told.add(other.id)
+            channel = _channel(other)
+            made.append((build_message(duplicate, other, DUPLICATE_KIND, f"{event_id}:{channel}:dup{duplicate.id}",
+                                       channel, _duplicate_params(duplicate, ticket), event_id), duplicate))
     db.session.commit()
-    schedule_send(message, ticket)
-    return [message.id]
+    for message, about in made:
+        schedule_send(message, about)
+    return [m.id for m, _ in made]
 
 
 def schedule_send(message: OutboundMessage, ticket: Ticket | None) -> None:
@@ -186,8 +252,11 @@ def send_message(message_id: int) -> str:
     cfg = current_app.config
     base = cfg["PUBLIC_BASE_URL"]
     provider = message.provider
+    body = message.body
+    if message.kind == "resolve" and message.ticket_id and message.event_id:
+        body = feedback.reveal(body, message.ticket_id, message.event_id)  # the row keeps the mask
     outgoing = OutgoingMessage(
-        to=message.to, body=message.body, reference=message.idempotency_key, template=message.kind,
+        to=message.to, body=body, reference=message.idempotency_key, template=message.kind,
         params=_zalo_params(message), status_callback=(
             f"{base}/webhooks/twilio/sms/status?message_id={message.id}" if provider == "twilio" else None),
     )
@@ -238,9 +307,7 @@ def _record_sent(message_id: int, provider_message_id: str | None, tries: int = 
 def _zalo_params(message: OutboundMessage) -> dict[str, str]:
     if message.channel != "zalo" or message.ticket_id is None:
         return {}
-    ticket = db.session.get(Ticket, message.ticket_id)
-    event = db.session.get(TicketEvent, message.event_id) if message.event_id else None
-    return _params(ticket, event) if ticket and event else {}
+    return _message_params(message, reveal=True) or {}
 
 
 def _failed(message: OutboundMessage, exc: ProviderError) -> str:
@@ -262,9 +329,10 @@ def _fall_back_to_sms(message: OutboundMessage) -> None:
     """Zalo could not deliver: the same notice by SMS (its own row and key)."""
     ticket = db.session.get(Ticket, message.ticket_id) if message.ticket_id else None
     contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
-    event = db.session.get(TicketEvent, message.event_id) if message.event_id else None
-    if ticket is None or contact is None or event is None:
+    params = _message_params(message, reveal=False)
+    if ticket is None or contact is None or params is None or message.event_id is None:
         return
-    sms = build_message(ticket, contact, message.kind, f"{event.id}:sms", "sms", _params(ticket, event), event.id)
+    key = message.idempotency_key.replace(":zalo", ":sms", 1)  # "{event}:sms", or "{event}:sms:dup{ticket}"
+    sms = build_message(ticket, contact, message.kind, key, "sms", params, message.event_id)
     db.session.commit()
     schedule_send(sms, ticket)

@@ -1,8 +1,10 @@
 """Message texts per kind, language and channel: data in ``message_templates``, seeded with defaults.
 
 Placeholders (``str.format`` style): ``{code}`` receipt code, ``{link}`` the public
-lookup page, ``{status}`` the status label, ``{answer}`` the (shortened) answer,
-``{note}`` what the department asks for. Unknown placeholders render empty.
+lookup page (for ``resolve``: with the citizen's rating token), ``{status}`` the status label,
+``{answer}`` the (shortened) answer, ``{note}`` what the department asks for, ``{main_code}``
+the ticket a duplicate was merged into, ``{rating}`` the rating just given, ``{days}`` the
+dispute window. Unknown placeholders render empty.
 """
 
 from __future__ import annotations
@@ -21,10 +23,19 @@ from callcentre.models.types import utcnow
 DEFAULTS: dict[tuple[str, str], str] = {
     ("created", "vi"): "Tổng đài 1022 đã tiếp nhận phản ánh của quý vị. Mã biên nhận: {code}. Tra cứu: {link}",
     ("created", "en"): "1022 hotline: your report was received. Receipt code: {code}. Track it: {link}",
-    ("request_info", "vi"): "1022: Phản ánh {code} cần bổ sung thông tin: {note}. Vui lòng gọi 1022. {link}",
-    ("request_info", "en"): "1022: report {code} needs more information: {note}. Please call 1022. {link}",
-    ("resolve", "vi"): "1022: Phản ánh {code} đã được trả lời: {answer} Chi tiết: {link}",
-    ("resolve", "en"): "1022: report {code} was answered: {answer} Details: {link}",
+    ("request_info", "vi"): "1022: Phản ánh {code} cần bổ sung thông tin: {note}. Vui lòng trả lời tin nhắn này "
+                            "hoặc gọi 1022. {link}",
+    ("request_info", "en"): "1022: report {code} needs more information: {note}. Please reply to this message or "
+                            "call 1022. {link}",
+    ("resolve", "vi"): "1022: Phản ánh {code} đã được trả lời: {answer} Nhắn 1-5 để đánh giá (5: rất hài lòng) "
+                       "hoặc KHONG nếu chưa được giải quyết. Chi tiết: {link}",
+    ("resolve", "en"): "1022: report {code} was answered: {answer} Reply 1-5 to rate it (5: very happy) or KHONG "
+                       "if it is not solved. Details: {link}",
+    # To the reporter of a ticket merged into the one answered (messaging/outbound.py).
+    ("resolve_duplicate", "vi"): "1022: Phản ánh {code} của quý vị trùng với phản ánh {main_code}, đã được trả "
+                                 "lời: {answer} Chi tiết: {link}",
+    ("resolve_duplicate", "en"): "1022: your report {code} duplicates report {main_code}, which was answered: "
+                                 "{answer} Details: {link}",
     ("close", "vi"): "1022: Phản ánh {code} đã kết thúc. Cảm ơn quý vị. {link}",
     ("close", "en"): "1022: report {code} is closed. Thank you. {link}",
     # Replies to inbound SMS (TwiML).
@@ -38,6 +49,27 @@ DEFAULTS: dict[tuple[str, str], str] = {
     ("opted_out", "en"): "1022: you will get no more messages from 1022. Text START to resume.",
     ("opted_in", "vi"): "1022: Quý vị sẽ nhận lại tin nhắn thông báo từ 1022.",
     ("opted_in", "en"): "1022: you will receive 1022 messages again.",
+    # Replies to the citizen's answer by SMS: a rating, KHONG, or the information asked for.
+    ("feedback_thanks", "vi"): "1022: Cảm ơn quý vị đã đánh giá {rating}/5 cho trả lời phản ánh {code}.",
+    ("feedback_thanks", "en"): "1022: thank you for rating the answer to report {code} {rating}/5.",
+    ("dispute_received", "vi"): "1022: Đã ghi nhận phản ánh {code} chưa được giải quyết. Phiếu đã được mở lại "
+                                "để xử lý tiếp. {link}",
+    ("dispute_received", "en"): "1022: noted that report {code} is not solved. It was reopened for further "
+                                "work. {link}",
+    ("feedback_expired", "vi"): "1022: Phản ánh {code} đã được trả lời quá {days} ngày, không thể đánh giá "
+                                "hoặc phản hồi qua tin nhắn nữa. Vui lòng gọi 1022.",
+    ("feedback_expired", "en"): "1022: report {code} was answered more than {days} days ago and can no longer "
+                                "be rated or disputed by SMS. Please call 1022.",
+    ("feedback_reopened", "vi"): "1022: Phản ánh {code} đang được xử lý lại; quý vị sẽ nhận tin nhắn khi có "
+                                 "trả lời mới.",
+    ("feedback_reopened", "en"): "1022: report {code} is being worked on again; you will get a message with "
+                                 "the new answer.",
+    ("feedback_none", "vi"): "1022: Số điện thoại này không có phản ánh nào được trả lời trong {days} ngày qua "
+                             "để đánh giá. Để phản ánh, hãy nhắn nội dung sự việc.",
+    ("feedback_none", "en"): "1022: this phone number has no report answered in the last {days} days to rate. "
+                             "To report something, text what happened.",
+    ("info_added", "vi"): "1022: Đã bổ sung thông tin của quý vị vào phản ánh {code}. Tra cứu: {link}",
+    ("info_added", "en"): "1022: your information was added to report {code}. Track it: {link}",
 }
 CHANNELS = ("sms", "zalo")
 

@@ -1,4 +1,5 @@
-"""The hotline's calls from Twilio webhooks: log at once, follow status, keep recordings."""
+"""The hotline's calls from Twilio webhooks: log at once, follow status, keep recordings; a call
+entering the queue pops on the operators' consoles (services/live.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from callcentre.core.extensions import db
 from callcentre.formats.phone import InvalidPhone, to_e164
 from callcentre.models import Call, Disposition
 from callcentre.models.types import utcnow
+from callcentre.services import live
+from callcentre.services.calls import duration_of
 from callcentre.services.contacts import get_or_create_contact
 from callcentre.sla.calendars import load_calendar
 from integrations import twilio_voice
@@ -22,9 +25,11 @@ log = logging.getLogger(__name__)
 
 
 def find_call(call_sid: str | None) -> Call | None:
+    """The call, locked until commit (PostgreSQL): an operator logging it at this moment
+    (services/calls.py) waits, or is waited for, so neither overwrites what the other read."""
     if not call_sid:
         return None
-    return db.session.scalar(select(Call).where(Call.provider_call_id == call_sid))
+    return db.session.scalar(select(Call).where(Call.provider_call_id == call_sid).with_for_update())
 
 
 def log_incoming(call_sid: str, from_raw: str, to_raw: str) -> Call:
@@ -49,9 +54,15 @@ def log_incoming(call_sid: str, from_raw: str, to_raw: str) -> Call:
         provider_call_id=call_sid, direction="inbound", from_number=phone, to_number=(to_raw or "1022")[:20],
         contact_id=contact_id, provider_status="ringing", started_at=now, created_at=now,
     ).on_conflict_do_nothing(index_elements=["provider_call_id"])
-    db.session.execute(insert)
+    # RETURNING says whether this delivery inserted the row (rowcount is -1 here on PostgreSQL).
+    inserted = db.session.execute(insert.returning(Call.id)).first() is not None
     call = find_call(call_sid)
     assert call is not None  # inserted now, or by the delivery that won the race
+    if inserted and office_open(now):
+        # The hotline has one Twilio queue (<Enqueue>, integrations/twilio_voice.py) that every
+        # operator dequeues from: the call is offered to the whole front desk, so it pops on every
+        # console open. Once, on the first delivery of the CallSid; after the commit.
+        live.call_offered(db.session, call.id)
     return call
 
 
@@ -65,14 +76,18 @@ def office_open(now: datetime | None = None) -> bool:
 
 
 def update_status(call: Call, status: str, duration: str | None) -> None:
-    """A status callback; a call that ends before an operator took it is abandoned (call back)."""
+    """A status callback; a call that ends before an operator took it is abandoned (call back).
+    Twilio's CallDuration is the call's end: it replaces an end the console wrote when the
+    operator saved the call (the provider's times stand, services/calls.py)."""
     if call.ended_at is not None and status not in FINAL_CALL_STATUSES:
         return  # a late, out-of-order "ringing"/"in-progress": the end already stands
     call.provider_status = status[:20]
     if status in FINAL_CALL_STATUSES:
-        call.ended_at = call.ended_at or after(call.started_at, seconds(duration))
+        secs = seconds(duration)
+        if secs is not None or call.ended_at is None:
+            call.ended_at = after(call.started_at, secs)
         if call.answered_at is not None:
-            call.duration_seconds = max(0, int((call.ended_at - call.answered_at).total_seconds()))
+            call.duration_seconds = duration_of(call)
         elif call.disposition is None:
             call.disposition = Disposition.ABANDONED.value
 
@@ -80,12 +95,15 @@ def update_status(call: Call, status: str, duration: str | None) -> None:
 def queue_result(call: Call, result: str, queue_time: str | None) -> None:
     """``<Enqueue action>``: ``bridged`` means an operator picked the caller up."""
     if result == "bridged":
-        if call.answered_at is None:
-            call.answered_at = after(call.started_at, seconds(queue_time))
+        waited = seconds(queue_time)
+        # Twilio's time in the queue is the answer (the speed of answer); the console's pop time
+        # only stands in for it until Twilio says.
+        if waited is not None or call.answered_at is None:
+            call.answered_at = after(call.started_at, waited)
         if call.disposition == Disposition.ABANDONED.value:
             call.disposition = None  # the status callback came first; it was answered after all
         if call.ended_at is not None:
-            call.duration_seconds = max(0, int((call.ended_at - call.answered_at).total_seconds()))
+            call.duration_seconds = duration_of(call)
     elif call.answered_at is None and call.disposition is None:
         call.disposition = Disposition.ABANDONED.value  # hung up / left the queue unanswered
 

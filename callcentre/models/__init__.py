@@ -2,6 +2,7 @@
 
 from callcentre.models.call import Call, Disposition, call_tickets
 from callcentre.models.contact import Contact
+from callcentre.models.feedback import TicketFeedback
 from callcentre.models.idempotency import IdempotencyKey
 from callcentre.models.messaging import (  # noqa: F401
     MessageStatus,
@@ -22,6 +23,7 @@ from callcentre.models.workflow import ExtensionRequest, Notification
 __all__ = [
     "ApiToken", "CalendarException", "Call", "Category", "Channel", "Contact",
     "Department", "Disposition", "ExtensionRequest", "IdempotencyKey", "LoginFailure", "Notification", "Priority",
-    "SlaAlert", "SlaClock", "SlaPolicy", "StaffSession", "Ticket", "TicketEvent", "UTCDateTime", "User", "WorkCalendar",
+    "SlaAlert", "SlaClock", "SlaPolicy", "StaffSession", "Ticket", "TicketEvent", "TicketFeedback", "UTCDateTime",
+    "User", "WorkCalendar",
     "call_tickets", "hash_token", "utcnow",
 ]

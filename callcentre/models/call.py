@@ -33,6 +33,9 @@ call_tickets = Table(
     Model.metadata,
     Column("call_id", ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True),
     Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
+    # A ticket's calls (the detail page): the primary key leads with call_id, so without this a
+    # ticket's links were found by reading every link (1M tickets: a 629k-row scan, 30-60 ms).
+    Index("ix_call_tickets_ticket_id", "ticket_id"),
 )
 
 

@@ -22,6 +22,7 @@ from callcentre.schemas.common import (
     reject_blank,
     strip_strings,
 )
+from callcentre.schemas.feedback import FEEDBACK_DOC, feedback_view
 from workflows.states import label
 
 
@@ -166,6 +167,7 @@ class TicketOut(Schema):
     public_events = fields.Function(
         lambda t: PublicEventOut(many=True).dump([e for e in t.events if e.public])
     )
+    feedback = fields.Function(feedback_view, allow_none=True, metadata=FEEDBACK_DOC)
 
 
 LIST_FIELDS = (

@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from callcentre.core.extensions import db
-from callcentre.http.pagination import Total, capped_count, load_in_order, page_total
+from callcentre.http.pagination import Total, capped_count, count_cap, load_in_order, page_total
 from callcentre.models import Category, Department, SlaClock, Ticket, User
 from callcentre.services.queries import filtered_tickets
 from workflows.states import OPEN_VALUES
@@ -72,20 +72,25 @@ def inbox_parts(query: dict[str, Any], user: User, *columns: Any,
 
 
 def inbox_page(query: dict[str, Any], user: User, page: int, per_page: int) -> tuple[list[Ticket], Total]:
-    """One page of the inbox (tickets with ``filtered_tickets``' loader options) and its total."""
+    """One page of the inbox (tickets with ``filtered_tickets``' loader options) and its total.
+
+    The total is the inbox's tickets, both parts, counted like any list (up to COUNT_CAP, from
+    the tickets' indexes alone; no clock is joined to count). How many tickets the urgent part
+    holds is needed only when the page goes past its end: it is then the page's own offset plus
+    its urgent rows, or, for a page wholly in the rest, a count."""
     urgent, rest = inbox_parts(query, user, Ticket.id)
     offset = (page - 1) * per_page
-    n_urgent = 0
     ids: list[int] = []
-    if urgent is not None:  # exact: as many as the open tickets with a deadline
-        n_urgent = db.session.scalar(select(func.count()).select_from(urgent.order_by(None).subquery())) or 0
-        if offset < n_urgent:
-            ids = list(db.session.scalars(urgent.limit(per_page).offset(offset)))
+    if urgent is not None:
+        ids = list(db.session.scalars(urgent.limit(per_page).offset(offset)))
     if len(ids) < per_page:
+        if ids or urgent is None or offset == 0:
+            n_urgent = offset + len(ids) if ids else 0
+        else:  # the page starts past the urgent part
+            n_urgent = db.session.scalar(select(func.count()).select_from(urgent.order_by(None).subquery())) or 0
         ids += db.session.scalars(rest.limit(per_page - len(ids)).offset(max(0, offset - n_urgent)))
-    counted = capped_count(rest)
-    total = Total(n_urgent + counted.count, counted.is_estimate)
-    return load_in_order(filtered_tickets(query, user), Ticket.id, ids), page_total(total, offset, len(ids))
+    stmt = filtered_tickets(query, user)
+    return load_in_order(stmt, Ticket.id, ids), page_total(capped_count(stmt, count_cap(query)), offset, len(ids))
 
 
 EXPORT_COLUMNS = (Ticket.receipt_code, Ticket.status, Category.code, Department.code, Ticket.priority,

@@ -1,5 +1,6 @@
 """SQL pieces of the reports that each database spells its own way, or that SQLAlchemy has no
-word for: seconds between two timestamps, the local day of a timestamp, an exact median."""
+word for: seconds between two timestamps, the local day of a timestamp, an exact median (an
+aggregate where the database has one, else ranked rows)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,16 @@ def medians(value: ColumnElement[Any], group: ColumnElement[Any] | QueryableAttr
     )
     middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
     return select(ranked.c.grp, func.avg(ranked.c.v)).where(middle).group_by(ranked.c.grp)
+
+
+def has_median_aggregate(dialect_name: str) -> bool:
+    """Whether ``median()`` works as an aggregate on this database (PostgreSQL's ordered-set
+    ``percentile_cont``); elsewhere use ``medians()``."""
+    return dialect_name == "postgresql"
+
+
+def median(value: ColumnElement[Any]) -> ColumnElement[float]:
+    """The exact median of ``value`` over a group, NULLs left out (PostgreSQL only, see
+    ``has_median_aggregate``): ``percentile_cont(0.5)`` interpolates halfway between the two
+    middle values, which is ``statistics.median``'s mean of them."""
+    return func.percentile_cont(0.5).within_group(value)

@@ -17,15 +17,20 @@ from sqlalchemy.orm import joinedload
 
 from callcentre.core.extensions import db
 from callcentre.models import Department, ExtensionRequest, Ticket, TicketEvent, User
+from callcentre.services import live
+from callcentre.services.alerts import notify_staff
 from callcentre.services.history import record_event
 from callcentre.services.metrics import count_transition
 from callcentre.sla import clocks
 from workflows import sla
-from workflows.definition import BY_NAME, TRIGGERS, TicketFacts, TriggerSpec, WorkflowError, check
+from workflows.definition import BY_NAME, TRIGGERS, Field, Message, TicketFacts, TriggerSpec, WorkflowError, check
+from workflows.roles import DEPARTMENT_ROLES, Role
 from workflows.states import OPEN, Status
 
 Effect = Callable[[Ticket, dict[str, Any], User | None, datetime], dict[str, Any]]
 MAX_EXTENSION = timedelta(days=366)  # an extension moves the deadline at most a year ahead
+WITHIN_A_YEAR = Message("Hạn mới phải trong vòng một năm kể từ bây giờ",
+                        "the new deadline must be within a year from now")
 
 
 def _pending_extension(ticket: Ticket) -> ExtensionRequest | None:
@@ -60,10 +65,11 @@ def allowed_triggers(ticket: Ticket, user: User, now: datetime | None = None) ->
 
 def _department(code: Any) -> Department:
     if not isinstance(code, str) or not code.strip():
-        raise WorkflowError(422, "give a department code", "department")
+        raise WorkflowError(422, Message("Hãy chọn đơn vị", "give a department code"), "department")
     dept = db.session.scalar(select(Department).where(Department.code == code.strip(), Department.active.is_(True)))
     if dept is None:
-        raise WorkflowError(422, f"unknown department '{code}'", "department")
+        raise WorkflowError(422, Message("Không có đơn vị “%(code)s”", "unknown department '%(code)s'", code=code),
+                            "department")
     return dept
 
 
@@ -81,7 +87,8 @@ def _reassign(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) ->
     before = t.department.code if t.department else None
     dept = _department(p["department"])
     if dept.id == t.department_id:
-        raise WorkflowError(409, "the ticket is already with this department", "department")
+        raise WorkflowError(409, Message("Phiếu đang ở chính đơn vị này", "the ticket is already with this department"),
+                            "department")
     t.department = dept
     t.assigned_at = now
     t.accepted_at = None
@@ -115,29 +122,34 @@ def _info_received(t: Ticket, p: dict[str, Any], user: User | None, now: datetim
 
 def _parse_deadline(value: Any, now: datetime) -> datetime:
     if not isinstance(value, str):
-        raise WorkflowError(422, "give the new deadline as ISO 8601 with a timezone", "deadline")
+        raise WorkflowError(422, Message("Hãy nhập hạn mới theo ISO 8601, có múi giờ",
+                                         "give the new deadline as ISO 8601 with a timezone"), "deadline")
     try:
         deadline = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise WorkflowError(422, "not an ISO 8601 date-time", "deadline") from exc
+        raise WorkflowError(422, Message("Hạn mới không phải ngày giờ ISO 8601", "not an ISO 8601 date-time"),
+                            "deadline") from exc
     if deadline.tzinfo is None:
-        raise WorkflowError(422, "give a timezone, e.g. 2026-12-01T17:00:00+07:00", "deadline")
+        raise WorkflowError(422, Message("Hãy ghi cả múi giờ, ví dụ 2026-12-01T17:00:00+07:00",
+                                         "give a timezone, e.g. 2026-12-01T17:00:00+07:00"), "deadline")
     try:
         deadline = deadline.astimezone(UTC)
     except OverflowError:  # year 1 at +07:00 is before year 1 in UTC
-        raise WorkflowError(422, "the new deadline must be within a year from now", "deadline") from None
+        raise WorkflowError(422, WITHIN_A_YEAR, "deadline") from None
     if deadline <= now:
-        raise WorkflowError(422, "the new deadline must be in the future", "deadline")
+        raise WorkflowError(422, Message("Hạn mới phải sau thời điểm hiện tại",
+                                         "the new deadline must be in the future"), "deadline")
     if deadline > now + MAX_EXTENSION:
         # Deadlines are working-time arithmetic: year 9999 would keep a worker counting for minutes.
-        raise WorkflowError(422, "the new deadline must be within a year from now", "deadline")
+        raise WorkflowError(422, WITHIN_A_YEAR, "deadline")
     return deadline
 
 
 def _request_extension(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
     deadline = _parse_deadline(p.get("deadline"), now)
     if t.resolve_deadline and deadline <= t.resolve_deadline:
-        raise WorkflowError(422, "an extension must move the deadline later", "deadline")
+        raise WorkflowError(422, Message("Hạn mới phải muộn hơn hạn trả lời hiện tại",
+                                         "an extension must move the deadline later"), "deadline")
     assert user is not None
     db.session.add(ExtensionRequest(ticket_id=t.id, requested_by_id=user.id, requested_deadline=deadline,
                                     reason=p["reason"]))
@@ -177,6 +189,26 @@ def _reopen(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> d
     return {}
 
 
+DISPUTE_NOTICE = ("Công dân báo trả lời phiếu {code} chưa giải quyết được vấn đề: phiếu đã được mở lại",
+                  "The citizen says the answer to ticket {code} did not solve it: the ticket was reopened")
+
+
+def _citizen_dispute(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    """The citizen says the answer did not solve it: reopened as ``reopen`` does, back to the same
+    department, whose staff get an in-app notice (``notify_staff``, as an SLA warning reaches them;
+    the supervisors when the ticket has no department)."""
+    _reopen(t, p, user, now)
+    roles = [r.value for r in DEPARTMENT_ROLES] if t.department_id else [Role.SUPERVISOR.value]
+    people = select(User.id).where(User.active.is_(True), User.role.in_(roles))
+    if t.department_id:
+        people = people.where(User.department_id == t.department_id)
+    vi, en = DISPUTE_NOTICE
+    notify_staff(db.session, [{"user_id": uid, "ticket_id": t.id, "kind": "citizen_dispute", "created_at": now,
+                               "message_vi": vi.format(code=t.receipt_code),
+                               "message_en": en.format(code=t.receipt_code)} for uid in db.session.scalars(people)])
+    return {"via": p["via"]} if p.get("via") else {}
+
+
 def _close(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
     t.closed_at = now
     clocks.stop(t, (sla.ACCEPT, sla.RESOLVE), now, "closed")
@@ -193,14 +225,18 @@ def _reject(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> d
 def _merge(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
     target_id = p.get("duplicate_of")
     if not isinstance(target_id, int) or isinstance(target_id, bool):
-        raise WorkflowError(422, "give the id of the ticket this one duplicates", "duplicate_of")
+        raise WorkflowError(422, Message("Hãy cho biết phiếu gốc mà phiếu này trùng",
+                                         "give the id of the ticket this one duplicates"), "duplicate_of")
     if target_id == t.id:
-        raise WorkflowError(422, "a ticket cannot duplicate itself", "duplicate_of")
+        raise WorkflowError(422, Message("Phiếu không thể trùng với chính nó", "a ticket cannot duplicate itself"),
+                            "duplicate_of")
     target = db.session.get(Ticket, target_id)
     if target is None:
-        raise WorkflowError(422, "no such ticket", "duplicate_of")
+        raise WorkflowError(422, Message("Không tìm thấy phiếu gốc", "no such ticket"), "duplicate_of")
     if Status(target.status) not in OPEN | {Status.RESOLVED}:
-        raise WorkflowError(409, f"cannot merge into a ticket in status '{target.status}'", "duplicate_of")
+        raise WorkflowError(409, Message("Không thể gộp vào phiếu đang ở trạng thái “%(status)s”",
+                                         "cannot merge into a ticket in status '%(status)s'",
+                                         status=Status(target.status)), "duplicate_of")
     t.duplicate_of_id = target.id
     t.closed_at = now
     clocks.stop(t, (sla.ACCEPT, sla.RESOLVE), now, "merged")
@@ -215,12 +251,12 @@ EFFECTS: dict[str, Effect] = {
     "request_info": _request_info, "info_received": _info_received,
     "request_extension": _request_extension, "approve_extension": _approve_extension,
     "deny_extension": _deny_extension, "resolve": _resolve, "reopen": _reopen, "close": _close,
-    "reject": _reject, "merge": _merge,
+    "reject": _reject, "merge": _merge, "citizen_dispute": _citizen_dispute,
 }
 assert set(EFFECTS) == set(BY_NAME), "every declared trigger needs an effect"
 # Events the citizen may see on the public timeline.
 PUBLIC_TRIGGERS = frozenset({"assign", "reassign", "accept", "request_info", "info_received", "resolve",
-                             "reopen", "close", "reject", "merge"})
+                             "reopen", "close", "reject", "merge", "citizen_dispute"})
 
 
 def lock_ticket(ticket_id: int) -> Ticket | None:
@@ -234,12 +270,17 @@ def lock_ticket(ticket_id: int) -> Ticket | None:
 
 
 def fire(ticket: Ticket, trigger: str, params: dict[str, Any], user: User | None,
-         now: datetime | None = None, expected_version: int | None = None) -> TicketEvent:
-    """Check and apply ``trigger``; write its history event. Raises WorkflowError; never commits."""
+         now: datetime | None = None, expected_version: int | None = None,
+         actor_label: str | None = None) -> TicketEvent:
+    """Check and apply ``trigger``; write its history event. Raises WorkflowError; never commits.
+    ``actor_label`` names who acted without a user ("citizen"); unset, the system did."""
     now = now or datetime.now(UTC)
     if expected_version is not None and expected_version != ticket.version:
-        raise WorkflowError(409, f"the ticket changed (version {ticket.version}, you had {expected_version}); "
-                                 "reload and try again", "version")
+        raise WorkflowError(409, Message(
+            "Phiếu vừa được người khác cập nhật (phiên bản %(version)d, bạn đang xem phiên bản %(expected)d); "
+            "hãy tải lại trang rồi thử lại",
+            "the ticket changed (version %(version)d, you had %(expected)d); reload and try again",
+            version=ticket.version, expected=expected_version), "version")
     spec = BY_NAME.get(trigger)
     if spec is not None:
         for name in spec.required:
@@ -247,10 +288,13 @@ def fire(ticket: Ticket, trigger: str, params: dict[str, Any], user: User | None
             if value is None or (isinstance(value, str) and not value.strip()):
                 # Role problems come before missing fields: check the role first.
                 check(trigger, facts_for(ticket, user, now))
-                raise WorkflowError(422, f"'{trigger}' needs '{name}'", name)
+                raise WorkflowError(422, Message("Cần nhập %(field)s để thực hiện “%(trigger)s”",
+                                                 "'%(trigger)s' needs '%(field)s'", trigger=spec, field=Field(name)),
+                                    name)
     facts = facts_for(ticket, user, now)
     spec = check(trigger, facts)
     before = ticket.status
+    department_before = ticket.department_id
     payload = EFFECTS[trigger](ticket, params, user, now)
     ticket.status = facts.status  # the machine's destination (unchanged for internal triggers)
     ticket.updated_at = now
@@ -258,8 +302,10 @@ def fire(ticket: Ticket, trigger: str, params: dict[str, Any], user: User | None
                                                   ("resolve_deadline", ticket.resolve_deadline)) if v})
     note = params.get("note") or params.get("reason")
     count_transition(db.session, trigger)  # once the caller's commit stands
-    return record_event(db.session, ticket, trigger, actor=user, from_status=before, to_status=ticket.status,
-                        note=note, payload=payload, public=trigger in PUBLIC_TRIGGERS, at=now)
+    live.ticket_moved(db.session, ticket.id, trigger, (department_before, ticket.department_id))  # after commit
+    return record_event(db.session, ticket, trigger, actor=user, actor_label=actor_label, from_status=before,
+                        to_status=ticket.status, note=note, payload=payload, public=trigger in PUBLIC_TRIGGERS,
+                        at=now)
 
 
 def fire_system_trigger(ticket_id: int, trigger: str, note: str | None = None) -> bool:

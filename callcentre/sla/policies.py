@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,6 +15,10 @@ from callcentre.models import SlaPolicy, WorkCalendar
 from callcentre.sla.calendars import TWENTY_FOUR_SEVEN, WORKING_HOURS, calendar_row, to_working_calendar
 from workflows.calendar import WorkingCalendar
 from workflows.durations import parse_duration_parts
+
+log = logging.getLogger(__name__)
+# Unusable policies already logged, by id and durations: one warning each per process, not one per ticket.
+_warned: set[tuple[int, str, str]] = set()
 
 
 @dataclass(frozen=True)
@@ -37,14 +42,34 @@ def budget(iso_duration: str, cal: WorkingCalendar) -> timedelta:
     return cal.standard_day * days + rest
 
 
+def _usable(policy: SlaPolicy) -> bool:
+    """Whether intake can count the policy's durations.
+
+    A row stored before the 365-day bound (or written by hand, e.g. "P99999999D") would make
+    every ticket of its category fail; such a ticket gets the defaults and the policy one warning.
+    """
+    try:
+        parse_duration_parts(policy.accept_within)
+        parse_duration_parts(policy.resolve_within)
+    except (ValueError, TypeError) as exc:
+        key = (policy.id, str(policy.accept_within), str(policy.resolve_within))
+        if key not in _warned:
+            _warned.add(key)
+            log.warning("SLA policy %s (category %s, priority %s) is unusable, the defaults apply: %s",
+                        policy.id, policy.category_id, policy.priority, exc)
+        return False
+    return True
+
+
 def terms_for(category_id: int, priority: str) -> Terms:
-    """The category's policy for this priority, else its "normal" one, else the defaults."""
+    """The category's policy for this priority, else its "normal" one, else the defaults
+    (also for a policy whose durations cannot be counted, rather than another priority's terms)."""
     rows = db.session.scalars(
         select(SlaPolicy).options(joinedload(SlaPolicy.calendar))
         .where(SlaPolicy.category_id == category_id, SlaPolicy.priority.in_([priority, "normal"]))
     ).all()
     policy = next((p for p in rows if p.priority == priority), None) or next(iter(rows), None)
-    if policy is not None:
+    if policy is not None and _usable(policy):
         return Terms(policy.id, policy.accept_within, policy.resolve_within, policy.warn_at,
                      policy.calendar)
     cfg = current_app.config

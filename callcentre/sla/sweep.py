@@ -19,11 +19,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, select, update
 
 from callcentre.core.dialect import upsert_insert
 from callcentre.core.extensions import db
-from callcentre.models import Notification, SlaAlert, SlaClock, Ticket, User
+from callcentre.models import SlaAlert, SlaClock, Ticket, User
+from callcentre.services import live
+from callcentre.services.alerts import notify_staff
 from callcentre.services.history import record_events
 from callcentre.services.metrics import count_sla_alerts
 from callcentre.sla import timers
@@ -160,8 +162,9 @@ def _record_effects(new: Iterable[NewAlert], codes: dict[int, str], departments:
                             "created_at": now})
     record_events(db.session, events)
     count_sla_alerts(db.session, counted)  # counted once process_due commits the batch
-    if notices:
-        db.session.execute(insert(Notification), notices)
+    notify_staff(db.session, notices)  # and, once committed, the live badges (services/live.py)
+    if events:  # the dashboard and the departments' inboxes reload
+        live.sla_alerted(db.session, {departments.get(e["ticket_id"]) for e in events})
     by_step: dict[int, list[int]] = defaultdict(list)
     for ticket_id, n in escalate.items():
         by_step[n].append(ticket_id)

@@ -35,7 +35,7 @@ from callcentre.web.helpers import (
     sla_state,
     wants_csv,
 )
-from workflows.definition import BY_NAME, WorkflowError
+from workflows.definition import BY_NAME, TriggerSpec, WorkflowError
 from workflows.roles import INBOX, STAFF
 from workflows.states import OPEN_VALUES, Status
 
@@ -100,6 +100,24 @@ FIELD_LABELS = {"answer": _l("Nội dung trả lời công dân"), "reason": _l(
                 "duplicate_of": _l("Mã biên nhận phiếu gốc")}
 
 
+def form_fields(spec: TriggerSpec) -> list[str]:
+    """The fields of a trigger's form: what it requires, and a note when it asks for no text."""
+    fields = list(spec.required)
+    return fields if {"note", "reason", "answer"} & set(fields) else [*fields, "note"]
+
+
+def _failure(exc: WorkflowError, trigger: str) -> dict[str, Any]:
+    """A refusal as the page shows it: in the page's language, beside its field if the form has it,
+    else above the forms naming the field."""
+    spec = BY_NAME.get(trigger)
+    message = exc.text(lang())
+    on_form = spec is not None and exc.field in form_fields(spec)
+    if exc.field in FIELD_LABELS and not on_form:
+        message = _("%(field)s: %(message)s", field=FIELD_LABELS[exc.field], message=message)
+    return {"trigger": trigger, "field": exc.field if on_form else None, "message": message,
+            "values": request.form}
+
+
 def _load(ticket_id: int) -> Ticket:
     try:
         return load_visible_ticket(ticket_id, current_user._get_current_object(), detail=True)
@@ -116,7 +134,8 @@ def _render(ticket: Ticket, failed: dict[str, Any] | None = None, status: int = 
     data = TicketDetailOut().dump(ticket)
     return render_template("web/ticket.html", t=data, ticket=ticket, triggers=allowed_triggers(ticket, user),
                            urgent=sla_state(data["sla"]), failed=failed or {}, pending=pending,
-                           departments=departments, field_labels=FIELD_LABELS), status
+                           departments=departments, field_labels=FIELD_LABELS, form_fields=form_fields,
+                           this_page=url_for("web_department.ticket_page", ticket_id=ticket.id)), status
 
 
 @bp.route("/tickets/<int:ticket_id>")
@@ -178,8 +197,7 @@ def fire_trigger(ticket_id: int):
         db.session.commit()
     except WorkflowError as exc:
         db.session.rollback()
-        failed = {"trigger": trigger, "field": exc.field, "message": exc.message, "values": request.form}
-        return _render(_load(ticket_id), failed, 422 if exc.status == 422 else exc.status)
+        return _render(_load(ticket_id), _failure(exc, trigger), exc.status)
     except StaleDataError:
         db.session.rollback()
         failed = {"trigger": trigger, "field": None, "values": request.form,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,12 +24,13 @@ from callcentre.http.request_guard import checks_own_text
 from callcentre.models import Call, Category, Department, Disposition, Ticket
 from callcentre.schemas.ticket import TicketCreate, TicketSummaryOut
 from callcentre.services.call_log import ConsoleCall, find_ticket_by_code, log_console_call
-from callcentre.services.calls import update_call
+from callcentre.services.calls import LOGGED_BY_ANOTHER, OTHER_NUMBER, update_call
 from callcentre.services.queries import caller_history
 from callcentre.web.forms import CallForm, add_errors
 from callcentre.web.helpers import (
     csv_response,
     html_errors,
+    lang,
     page_args,
     page_roles,
     pager,
@@ -42,6 +44,7 @@ bp = Blueprint("web_operator", __name__, url_prefix="/operator")
 html_errors(bp)
 # Calls still owed a call-back: never answered, not yet called back, not a prank.
 CALLBACK_DONE = (Disposition.CALLBACK_DONE.value, Disposition.PRANK.value)
+_CALL_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # calls.provider_call_id holds 64
 
 
 def _choices(form: CallForm) -> tuple[Sequence[Category], Sequence[Department]]:
@@ -60,7 +63,13 @@ def _callbacks_stmt():
             .order_by(Call.started_at.desc(), Call.id.desc()))
 
 
-def _page(form: CallForm, status: int = 200, created: Ticket | None = None):
+def _call_sid(text: str | None) -> str | None:
+    """The provider's call id (Twilio's CallSid) a screen pop passed, if it can be one."""
+    text = (text or "").strip()
+    return text if _CALL_SID.fullmatch(text) else None
+
+
+def _page(form: CallForm, status: int = 200, created: Ticket | None = None, call_sid: str | None = None):
     categories, departments = _choices(form)
     history, phone_error = None, None
     phone = (form.phone.data or "").strip()
@@ -76,13 +85,14 @@ def _page(form: CallForm, status: int = 200, created: Ticket | None = None):
     callbacks, total = paginate(_callbacks_stmt(), page, per_page)
     return render_template("web/operator.html", form=form, categories=categories, history=history,
                            created=created, callbacks=callbacks, p=pager(page, per_page, total),
-                           search_key=search_key), status
+                           search_key=search_key, call_sid=call_sid), status
 
 
 @bp.route("")
 @page_roles(*INTAKE)
 def console():
-    """The console. ``?phone=`` is the screen pop a telephony client opens for an incoming call."""
+    """The console. ``?phone=`` is the screen pop a telephony client opens for an incoming call
+    (with ``&call=`` its CallSid, if it knows it: the call is then logged into that very row)."""
     form = CallForm(formdata=None)
     form.phone.data = request.args.get("phone", "")
     form.callback_of.data = request.args.get("callback", "")
@@ -91,7 +101,7 @@ def console():
     created = None
     if _row_id(request.args.get("created", "")) is not None:
         created = db.session.get(Ticket, int(request.args["created"]))
-    return _page(form, created=created)
+    return _page(form, created=created, call_sid=_call_sid(request.args.get("call")))
 
 
 def _started(form: CallForm) -> datetime:
@@ -164,27 +174,49 @@ def log():
         if target is None:
             add_errors(form.attach_code, _("Không có phiếu với mã biên nhận này"))
     ticket_data = _ticket_data(form, phone) if outcome == "new_ticket" else None
+    call_sid = _call_sid(request.form.get("provider_call_id"))
     if any(f.errors for f in form) or phone is None:
-        return _page(form, 422)
+        return _page(form, 422, call_sid=call_sid)
     callback = form.callback_of.data
     entry = ConsoleCall(phone=phone, started_at=_started(form), ended_at=datetime.now(UTC), outcome=outcome,
                         notes=form.notes.data or None, ticket=ticket_data, department=form.department.data or None,
-                        attach_to=target, callback_of=_row_id(callback or ""))
+                        attach_to=target, callback_of=_row_id(callback or ""), provider_call_id=call_sid)
     try:
         ticket = log_console_call(entry, user)
         db.session.commit()
     except (ApiError, WorkflowError) as exc:
         db.session.rollback()
         field = getattr(exc, "field", None) or "notes"
-        if isinstance(exc, ApiError) and exc.errors:
+        if isinstance(exc, ApiError) and exc.message in (LOGGED_BY_ANOTHER, OTHER_NUMBER):
+            add_errors(form.notes, _("Cuộc gọi này đã được một tổng đài viên khác ghi nhận")
+                       if exc.message == LOGGED_BY_ANOTHER else _("Mã cuộc gọi này thuộc một số điện thoại khác"))
+        elif isinstance(exc, ApiError) and exc.errors:
             _form_errors(form, exc.errors.get("json", {}))
         else:
-            add_errors(getattr(form, field, form.notes), exc.message)
-        return _page(form, 422)
+            # A workflow refusal in the page's language; the service's other errors are already Vietnamese.
+            said = exc.text(lang()) if isinstance(exc, WorkflowError) else exc.message
+            add_errors(getattr(form, field, form.notes), said)
+        return _page(form, 422, call_sid=call_sid)
     if ticket is not None and outcome == "new_ticket":
         return redirect(url_for("web_operator.console", created=ticket.id))
     flash(_("Đã ghi nhận cuộc gọi") + (f" — {ticket.receipt_code}" if ticket else ""), "success")
     return redirect(url_for("web_operator.console"))
+
+
+@bp.route("/calls/<int:call_id>/pop")
+@page_roles(*INTAKE)
+def call_pop(call_id: int):
+    """The pop-up of a call just offered (a ``call`` event of GET /api/v1/events): the caller's
+    history, as an HTML fragment the console inserts; 204 once the call has ended."""
+    call = db.session.get(Call, call_id)
+    if call is None:
+        abort(404)
+    if call.ended_at is not None:
+        return "", 204
+    history = caller_history(call.from_number)
+    history["tickets"] = TicketSummaryOut(many=True).dump(history["tickets"])
+    history["calls"] = [c for c in history["calls"] if c.id != call.id]  # earlier calls, not this one
+    return render_template("web/call_pop.html", call=call, history=history)
 
 
 @bp.route("/callbacks/<int:call_id>/done", methods=["POST"])

@@ -17,8 +17,10 @@ from callcentre.http.pagination import Total
 from callcentre.http.request_guard import checks_own_text
 from callcentre.models import Department
 from callcentre.services.alerts import acknowledge_alert
-from callcentre.services.queries import alerts_page, alerts_query, at_risk_page, at_risk_rows, pending_extensions
-from callcentre.services.reports import breach_trend, call_figures, status_counts
+from callcentre.services.call_figures import call_figures
+from callcentre.services.feedback import figures_by_department
+from callcentre.services.queries import alerts_export, alerts_page, at_risk_page, at_risk_rows, pending_extensions
+from callcentre.services.reports import breach_trend, status_counts
 from callcentre.web.forms import AckForm
 from callcentre.web.helpers import csv_response, html_errors, page_args, page_roles, pager, streamed_rows
 from workflows.roles import MANAGERS
@@ -69,7 +71,8 @@ def _dashboard(ack_error: dict[str, Any] | None = None, status: int = 200):
         "web/supervisor.html", days=days, periods=PERIODS, dept=dept, unacked=unacked, departments=departments,
         statuses=statuses, counts=counts, risk=risk, risk_p=pager(risk_page, per_page, risk_total),
         breaches=breach_rows, p=pager(page, per_page, breach_total), trend=breach_trend(days),
-        calls=call_figures(days), extensions=pending_extensions(), ack_error=ack_error or {}), status
+        calls=call_figures(days), extensions=pending_extensions(), ack_error=ack_error or {},
+        feedback=figures_by_department(days)), status
 
 
 def _risk_query(dept: str | None) -> dict[str, Any]:
@@ -97,20 +100,22 @@ def _export(name: str, days: int, dept: str | None, unacked: bool):
         query: dict[str, Any] = {"level": "breach", "department": dept}
         if unacked:
             query["acknowledged"] = False
-        stmt = alerts_query(query, user).limit(BREACH_EXPORT_LIMIT)
+        stmt = alerts_export(query, user).limit(BREACH_EXPORT_LIMIT)
         return csv_response("breaches.csv", ["id", "receipt_code", "kind", "deadline", "detected_at", "department",
                                              "category", "acknowledged_at", "acknowledged_by", "comment"],
-                            ([a.id, code, a.kind, a.deadline.isoformat(), a.detected_at.isoformat(), dept_code,
-                              cat, _iso(a.acknowledged_at), acker, a.ack_comment]
-                             for a, code, dept_code, cat, acker in streamed_rows(stmt)))
+                            ([alert_id, code, kind, deadline.isoformat(), detected.isoformat(), dept_code, cat,
+                              _iso(acked), acker, comment]
+                             for alert_id, code, kind, deadline, detected, dept_code, cat, acked, acker, comment
+                             in streamed_rows(stmt)))
     if name == "trend":
         data = breach_trend(days)
         return csv_response("trend.csv", ["department", "day", "breaches", "on_time_rate"],
                             ([r["department"], d.isoformat(), b, rate] for r in data["rows"]
                              for d, b, rate in zip(data["days"], r["breaches"], r["rates"], strict=True)))
     if name == "calls":
-        figures = call_figures(days)
-        return csv_response("calls.csv", ["day", "calls"], ([d.isoformat(), n] for d, n in figures["days"]))
+        columns = ["calls", "answered", "abandoned", "voicemail", "callbacks"]
+        return csv_response("calls.csv", ["day", *columns],
+                            ([r["day"].isoformat(), *(r[c] for c in columns)] for r in call_figures(days)["per_day"]))
     if name == "extensions":
         return csv_response("extensions.csv", ["receipt_code", "requested_by", "requested_deadline", "reason"],
                             ([code, who, ext.requested_deadline.isoformat(), ext.reason]

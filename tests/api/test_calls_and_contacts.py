@@ -31,9 +31,18 @@ def test_call_validation_and_duplicates(api_as, count) -> None:
     backwards = op.post("/api/v1/calls", {"from_number": "0912345678", "started_at": "2026-11-23T08:00:00+07:00",
                                           "ended_at": "2026-11-23T07:00:00+07:00"})
     assert backwards.status_code == 422 and "ended_at" in backwards.json["errors"]["json"]
-    assert op.post("/api/v1/calls", {"provider_call_id": "CA1", "from_number": "0912345678"}).status_code == 201
-    dup = op.post("/api/v1/calls", {"provider_call_id": "CA1", "from_number": "0912345678"})
-    assert dup.status_code == 409
+    first = op.post("/api/v1/calls", {"provider_call_id": "CA1", "from_number": "0912345678"})
+    assert first.status_code == 201
+    # The same operator again (a retry without Idempotency-Key, or the end of the call): that row, updated.
+    again = op.post("/api/v1/calls", {"provider_call_id": "CA1", "from_number": "0912345678", "notes": "gọi lại"})
+    assert again.status_code == 200 and (again.json["id"], again.json["notes"]) == (first.json["id"], "gọi lại")
+    # Another operator, or another number, cannot take that provider call over.
+    other = api_as("supervisor").post("/api/v1/calls", {"provider_call_id": "CA1", "from_number": "0912345678"})
+    assert other.status_code == 409 and "provider_call_id" in other.json["errors"]["json"]
+    assert op.post("/api/v1/calls", {"provider_call_id": "CA1", "from_number": "0987654321"}).status_code == 409
+    early = op.post("/api/v1/calls", {"from_number": "0912345678", "started_at": "2026-11-23T08:00:00+07:00",
+                                      "answered_at": "2026-11-23T07:59:00+07:00"})
+    assert early.status_code == 422 and "answered_at" in early.json["errors"]["json"]
     assert count(Call) == 1
     assert op.patch("/api/v1/calls/9999", {"notes": "x"}).status_code == 404
     assert api_as("officer").post("/api/v1/calls", {"from_number": "0912345678"}).status_code == 403

@@ -217,3 +217,15 @@ def test_search_combines_with_the_other_filters(api_as, filed) -> None:
     resp = api_as("supervisor").get("/api/v1/tickets", query_string={"q": "le loi", "category": "TN-MT",
                                                                       "phone": "0912345678"})
     assert [t["id"] for t in resp.json["items"]] == [filed["smoke"]["id"]]
+
+
+def test_a_search_counts_its_matches_only_up_to_its_own_cap(api_as, filed, monkeypatch) -> None:
+    from callcentre.http import pagination
+
+    monkeypatch.setattr(pagination, "SEARCH_COUNT_CAP", 1)  # 1,000 in production: two matches go past 1
+    sup = api_as("supervisor")
+    searched = sup.get("/api/v1/tickets", query_string={"q": "le loi"}).json
+    assert len(searched["items"]) == 2  # the page is whole; only its total is a lower bound
+    assert (searched["total"], searched["total_is_estimate"]) == (2, True)
+    listed = sup.get("/api/v1/tickets").json  # no text: the ordinary cap, an exact total
+    assert (listed["total"], listed["total_is_estimate"]) == (3, False)

@@ -42,6 +42,8 @@ API = [
     f"/api/v1/contacts?phone={FREQUENT_PHONE}",
     "/api/v1/calls",
     f"/api/v1/calls?phone={FREQUENT_PHONE}",
+    "/api/v1/calls/summary",
+    "/api/v1/calls/summary?days=366",
     "/api/v1/sla/at-risk",
     "/api/v1/sla/at-risk?within=P30D",
     "/api/v1/sla/breaches",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -9,6 +10,8 @@ import sqlalchemy as sa
 from callcentre.core.extensions import db
 from callcentre.core.jobs import make_worker
 from callcentre.models import Notification, SlaAlert, SlaClock, Ticket, TicketEvent
+from callcentre.sla import policies
+from callcentre.sla.calendars import WORKING_HOURS, calendar_row
 from callcentre.sla.sweep import process_due, sweep
 from tests.conftest import ticket_payload
 from workflows.calendar import default_calendar
@@ -52,6 +55,42 @@ def test_policy_put_validates_and_new_tickets_use_it_at_once(api_as) -> None:
     [clock] = t["sla"]
     assert clock["kind"] == "resolve" and clock["running"] and clock["state"] == "on_time"
     assert 0 < clock["remaining_seconds"] <= 24 * 3600
+
+
+def test_a_policy_stored_before_the_365_day_bound_gets_the_defaults(app, api_as, caplog, monkeypatch) -> None:
+    # Written with SQL, as an old row could be: the API refuses such a policy since the bound (422).
+    with app.app_context():
+        calendar_id = calendar_row(WORKING_HOURS).id  # the calendars are made on first use
+        db.session.execute(sa.text(
+            "INSERT INTO sla_policies (category_id, priority, accept_within, resolve_within, warn_at, calendar_id,"
+            " updated_at) SELECT id, 'normal', 'PT1H', 'P99999999D', 0.5, :calendar, CURRENT_TIMESTAMP"
+            " FROM categories WHERE code = 'TN-MT'"), {"calendar": calendar_id})
+        db.session.commit()
+        policy_id = db.session.scalar(sa.text("SELECT id FROM sla_policies"))
+    assert policy_id is not None
+    assert put_policy(api_as("admin"), resolve_within="P99999999D").status_code == 422
+    monkeypatch.setattr(policies, "_warned", set())  # ids restart per test: forget other tests' warnings
+    monkeypatch.setattr(policies.log, "disabled", False)  # alembic's fileConfig (migrations) disables it
+    with caplog.at_level(logging.WARNING, logger="callcentre.sla.policies"):
+        first, second = create_response(api_as), create_response(api_as)
+    assert first.status_code == second.status_code == 201
+    assert app.config["SLA_DEFAULT_RESOLVE"] == "P10D"
+    created = datetime.fromisoformat(first.json["created_at"])
+    # The default: 10 working days of 8 h on the office calendar, not the policy's 99999999 days.
+    assert datetime.fromisoformat(first.json["resolve_deadline"]) == \
+        default_calendar().add_working_time(created, timedelta(hours=80))
+    with app.app_context():
+        clock = db.session.scalars(sa.select(SlaClock).where(SlaClock.ticket_id == first.json["id"])).one()
+        assert clock.policy_id is None and clock.warn_fraction == app.config["SLA_DEFAULT_WARN_AT"]
+    warnings = [r for r in caplog.records if r.name == "callcentre.sla.policies"]
+    assert len(warnings) == 1  # once per policy, not once per ticket
+    assert warnings[0].levelno == logging.WARNING
+    assert f"SLA policy {policy_id} " in warnings[0].getMessage() and "P99999999D" in warnings[0].getMessage()
+    assert "912345678" not in caplog.text  # phone-free
+
+
+def create_response(api_as, **kw):
+    return api_as("operator").post("/api/v1/tickets", ticket_payload(**kw))
 
 
 def test_urgent_policy_on_the_24x7_calendar(api_as) -> None:

@@ -57,7 +57,8 @@ def in_progress(api_as) -> dict:
     ("officer", {"trigger": "resolve", "answer": NUL}, NUL_MESSAGE),
     ("officer", {"trigger": "request_info", "note": NUL}, NUL_MESSAGE),
     ("head", {"trigger": "request_extension", "reason": LONG, "deadline": "2099-12-31T17:00"}, LONG_MESSAGE),
-    ("head", {"trigger": "request_extension", "reason": "khảo sát", "deadline": "9999-12-31T17:00"}, "a year"),
+    ("head", {"trigger": "request_extension", "reason": "khảo sát", "deadline": "9999-12-31T17:00"},
+     "Hạn mới phải trong vòng một năm kể từ bây giờ"),
 ])
 def test_department_form_refuses_unsavable_text_beside_the_field(client, app, count, in_progress, user, fields,
                                                                   message) -> None:
