@@ -1,5 +1,6 @@
 """Figures for the SLA summary and the supervisor dashboard: per-department SLA performance,
-tickets per status, breaches and on-time rates per day, call volumes. Reads only.
+tickets per status, breaches and on-time rates per day (call figures: services/call_figures.py).
+Reads only.
 
 Every figure is an aggregate computed by the database from indexed columns, one row per
 department or day coming back: never the tickets themselves (the summary once loaded every
