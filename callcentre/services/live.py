@@ -337,25 +337,28 @@ def _take_slot(conn: redis.Redis, user_id: int, slot: str, limit: int, ttl: floa
     stream, which every one of their readers reads): most often a tab already closed, whose stream
     the server has not noticed yet; else the page the user opened first, which then refreshes on a
     timer instead (static/live.js)."""
-    key = _slots_key(user_id)
-    now = time.time()
-    with conn.pipeline(transaction=True) as pipe:
-        pipe.zremrangebyscore(key, "-inf", now)
-        pipe.zadd(key, {slot: now + ttl})
-        pipe.zcard(key)
-        pipe.expire(key, int(ttl) + 60)
-        _, _, count, _ = pipe.execute()
-    if count <= limit:
-        return
-    oldest = [str(s) for s in conn.zrange(key, 0, count - limit - 1) if s != slot]
-    if not oldest:
-        return
-    with conn.pipeline(transaction=False) as pipe:
-        pipe.zrem(key, *oldest)
-        for old in oldest:
-            pipe.xadd(PREFIX + user_audience(user_id), {"kind": EVICT, "data": json.dumps({"slot": old})},
-                      maxlen=1000, approximate=True)
-        pipe.execute()
+    # One script, so that tabs opened at the same moment see each other: with a separate read
+    # and evict, two of them could both count the same stale total and end a live tab.
+    conn.eval(_TAKE_SLOT, 2, _slots_key(user_id), PREFIX + user_audience(user_id),
+              time.time(), ttl, limit, slot, EVICT)
+
+
+_TAKE_SLOT = """
+local key, stream = KEYS[1], KEYS[2]
+local now, ttl, limit, slot, evict = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+redis.call('ZADD', key, now + ttl, slot)
+redis.call('EXPIRE', key, math.floor(ttl) + 60)
+local excess = redis.call('ZCARD', key) - limit
+if excess <= 0 then return 0 end
+for _, old in ipairs(redis.call('ZRANGE', key, 0, excess - 1)) do
+  if old ~= slot then
+    redis.call('ZREM', key, old)
+    redis.call('XADD', stream, 'MAXLEN', '~', 1000, '*', 'kind', evict, 'data', cjson.encode({slot = old}))
+  end
+end
+return excess
+"""
 
 
 def _start_position(conn: redis.Redis, keys: dict[str, str], resume: dict[str, str] | None,

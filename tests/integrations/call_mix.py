@@ -14,17 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from callcentre.core.extensions import db
-from callcentre.models import Call, WorkCalendar
+from callcentre.models import Call
 from tests.conftest import Api
 
-from .conftest import TELEPHONY_CONFIG, sign
+from .conftest import TELEPHONY_CONFIG, add_closed_voice_calendar, sign
 
 BASE = "https://1022.example.vn"  # PUBLIC_BASE_URL of the test config
 HOTLINE = "+842733871022"
@@ -93,16 +92,6 @@ def console(client: FlaskClient, phone: str, outcome: str, *, call: str | None =
     assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
 
 
-def _closed_calendar(app: Flask) -> None:
-    """Open one minute a day, three hours from now: closed at this moment (after-hours voicemail)."""
-    with app.app_context():
-        later = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=3)
-        span = [[f"{later:%H}:00", f"{later:%H}:01"]]
-        db.session.add(WorkCalendar(name="closed", hours={str(d): span for d in range(7)}, holidays_country=None,
-                                    always_open=False))
-        db.session.commit()
-
-
 def _call_id(app: Flask, call_sid: str) -> int:
     with app.app_context():
         return db.session.scalars(sa.select(Call.id).where(Call.provider_call_id == call_sid)).one()
@@ -110,7 +99,7 @@ def _call_id(app: Flask, call_sid: str) -> int:
 
 def log_call_mix(app: Flask, make_app: Callable[..., Flask], tokens: dict[str, str]) -> Mix:
     tel = make_app(**{**TELEPHONY_CONFIG, "VOICE_CALENDAR": "24x7"}).test_client()
-    _closed_calendar(app)
+    add_closed_voice_calendar(app)
     night = make_app(**{**TELEPHONY_CONFIG, "VOICE_CALENDAR": "closed"}).test_client()
     operator = signed_in(app, "operator")
     api = Api(app.test_client(), tokens["operator"])

@@ -11,16 +11,20 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
+from callcentre.core.extensions import db
 from callcentre.core.jobs import make_worker
 from callcentre.messaging.outbox import dispatch_all
+from callcentre.models import WorkCalendar
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -130,3 +134,14 @@ def run_jobs() -> Callable[..., None]:
 def sign(url: str, params: dict[str, str], token: str = AUTH_TOKEN) -> str:
     """``X-Twilio-Signature`` as Twilio computes it."""
     return RequestValidator(token).compute_signature(url, params)
+
+
+def add_closed_voice_calendar(app: Flask, name: str = "closed") -> None:
+    """A calendar open one minute a day, three hours from now: closed at this moment, so a call
+    gets the after-hours voicemail. Use with ``VOICE_CALENDAR=name``."""
+    with app.app_context():
+        later = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=3)
+        span = [[f"{later:%H}:00", f"{later:%H}:01"]]
+        db.session.add(WorkCalendar(name=name, hours={str(d): span for d in range(7)}, holidays_country=None,
+                                    always_open=False))
+        db.session.commit()

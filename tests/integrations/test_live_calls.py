@@ -3,17 +3,16 @@ offered call once (after its commit), and the console's pop-up shows the caller'
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from callcentre.core.extensions import db
-from callcentre.models import Call, WorkCalendar
+from callcentre.models import Call
 from tests.conftest import Api, ticket_payload
 from tests.sse import read_events
 
-from .conftest import TELEPHONY_CONFIG
+from .conftest import TELEPHONY_CONFIG, add_closed_voice_calendar
 from .test_twilio_webhooks import CALLER, call_params, post
 
 FAST = {"LIVE_HEARTBEAT_SECONDS": 0.2, "LIVE_STREAM_SECONDS": 2}
@@ -62,12 +61,7 @@ def test_an_offered_call_is_published_once_to_the_front_desk(tel_app, make_app, 
 
 
 def test_a_call_after_hours_pops_nowhere(tel_app, make_app, tokens) -> None:
-    with tel_app.app_context():
-        later = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=3)
-        span = [[f"{later:%H}:00", f"{later:%H}:01"]]
-        db.session.add(WorkCalendar(name="closed", hours={str(d): span for d in range(7)}, holidays_country=None,
-                                    always_open=False))
-        db.session.commit()
+    add_closed_voice_calendar(tel_app)
     app = make_app(**{**TELEPHONY_CONFIG, **FAST, "VOICE_CALENDAR": "closed"})
     since = _now_ms() - 500
     xml = post(app.test_client(), "/webhooks/twilio/voice", call_params()).get_data(as_text=True)

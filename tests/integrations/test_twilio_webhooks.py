@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
 import sqlalchemy as sa
 
 from callcentre.core.extensions import db
-from callcentre.models import Call, Contact, OutboundMessage, Ticket, WebhookReceipt, WorkCalendar
+from callcentre.models import Call, Contact, OutboundMessage, Ticket, WebhookReceipt
 from tests.conftest import Api, ticket_payload
 
-from .conftest import TELEPHONY_CONFIG, sign
+from .conftest import TELEPHONY_CONFIG, add_closed_voice_calendar, sign
 
 BASE = "https://1022.example.vn"  # PUBLIC_BASE_URL of the test config: the URL Twilio was given
 CALLER = "+84912345678"
@@ -128,13 +125,7 @@ def test_unanswered_calls_are_abandoned_and_listed_for_call_back(tel_app, make_a
 
 
 def test_after_hours_voicemail_becomes_a_call_back_task(tel_app, make_app, tokens) -> None:
-    with tel_app.app_context():
-        # Open one minute a day, three hours from now: closed at this moment.
-        later = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=3)
-        span = [[f"{later:%H}:00", f"{later:%H}:01"]]
-        db.session.add(WorkCalendar(name="closed", hours={str(d): span for d in range(7)}, holidays_country=None,
-                                    always_open=False))
-        db.session.commit()
+    add_closed_voice_calendar(tel_app)
     app = make_app(**{**TELEPHONY_CONFIG, "VOICE_CALENDAR": "closed"})
     client = app.test_client()
     xml = post(client, "/webhooks/twilio/voice", call_params()).get_data(as_text=True)

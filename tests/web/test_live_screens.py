@@ -4,14 +4,13 @@ an assignment shows up in the department's inbox and in the supervisor's figures
 
 The webhook and the SLA sweep run in the test process (another app on the same database and
 Redis), as Twilio and the worker would: only the stream connects them to the browser.
-Screenshots: /tmp/shots/ (looked at by people, not compared).
+Screenshots: tests/web/screenshots/ (looked at by people, not compared).
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -20,21 +19,7 @@ from callcentre.models import Notification, User
 from tests.conftest import ticket_payload
 from tests.integrations.conftest import TELEPHONY_CONFIG
 from tests.integrations.test_twilio_webhooks import CALLER, call_params, post
-from tests.web.conftest import DESKTOP, PHONE, login
-
-SHOTS = Path("/tmp/shots")
-
-
-def _shot(page, name: str) -> None:
-    """Desktop and phone screenshots; nothing may make the page scroll sideways."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= viewport["width"], f"{name} is {width}px wide at {label} width"
-    page.set_viewport_size(size)
+from tests.web.conftest import login, shoot
 
 
 def _stream_open(page) -> None:
@@ -58,7 +43,7 @@ def test_a_ringing_call_pops_its_caller_on_the_operators_console(app, api_as, ma
     code = earlier["receipt_code"]
     assert CALLER in text and f"{code[:5]}-{code[5:]}" in text and "Nguyễn Văn An" in text
     assert page.evaluate("document.activeElement.id") == "pop-phone"  # the pop-up took no focus
-    _shot(page, "live-call-pop")
+    shoot(page, "live-call-pop")
     # Taking the call fills the log form with this very call (its number, start and CallSid).
     page.get_by_role("button", name="Ghi nhận cuộc gọi này").click()
     assert page.locator("#phone").input_value() == CALLER
@@ -93,7 +78,7 @@ def test_a_breach_raises_the_badge_on_another_page_and_mark_as_read_clears_it(ap
     first = page.locator("#notices-list li").first
     assert "quá hạn" in first.inner_text() and ticket["receipt_code"] in first.inner_text()
     assert first.locator("a").get_attribute("href") == f"/tickets/{ticket['id']}"
-    _shot(page, "live-notices")
+    shoot(page, "live-notices")
     for n in range(unread, 0, -1):
         page.locator("#notices-list .notice-read").first.click()
         page.wait_for_function(f"() => document.getElementById('notices-count').textContent === '{n - 1}'")
@@ -104,7 +89,7 @@ def test_a_breach_raises_the_badge_on_another_page_and_mark_as_read_clears_it(ap
                                  .where(Notification.user_id == head, Notification.read_at.is_(None))) == 0
     page.keyboard.press("Escape")
     assert page.locator("#notices-panel").is_hidden()
-    _shot(page, "live-notices-read")
+    shoot(page, "live-notices-read")
 
 
 def test_an_assignment_refreshes_the_inbox_and_the_supervisors_figures(app, api_as, new_page) -> None:
@@ -125,5 +110,5 @@ def test_an_assignment_refreshes_the_inbox_and_the_supervisors_figures(app, api_
     board.wait_for_function("() => document.querySelector('[data-live-refresh=counts]').innerText.includes('STNMT')",
                             timeout=4000)
     assert board.inner_text("[data-live-refresh=counts]") != before
-    _shot(inbox, "live-inbox")
-    _shot(board, "live-dashboard")
+    shoot(inbox, "live-inbox")
+    shoot(board, "live-dashboard")
