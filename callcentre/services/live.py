@@ -299,9 +299,10 @@ def open_reader(app: Flask, user: User, last_event_id: str | None, since_ms: int
     lifetime = setting(app, "LIVE_STREAM_SECONDS")
     slot = uuid.uuid4().hex
     try:
-        _take_slot(conn, user.id, slot, int(setting(app, "LIVE_MAX_STREAMS_PER_USER")), lifetime + 60)
+        maxlen = int(setting(app, "LIVE_STREAM_MAXLEN"))
+        _take_slot(conn, user.id, slot, int(setting(app, "LIVE_MAX_STREAMS_PER_USER")), lifetime + 60, maxlen)
         position, resync = _start_position(conn, keys, parse_position(last_event_id, keys), last_event_id,
-                                           since_ms, int(setting(app, "LIVE_STREAM_MAXLEN")))
+                                           since_ms, maxlen)
     except (redis.RedisError, OSError) as exc:
         raise Unavailable(str(exc)) from exc
     if _stopping:
@@ -330,7 +331,26 @@ def stop_streams() -> int:
     return len(readers)
 
 
-def _take_slot(conn: redis.Redis, user_id: int, slot: str, limit: int, ttl: float) -> None:
+_TAKE_SLOT = """
+local key, stream = KEYS[1], KEYS[2]
+local now, ttl, limit, slot, evict = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local maxlen = tonumber(ARGV[6])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+redis.call('ZADD', key, now + ttl, slot)
+redis.call('EXPIRE', key, math.floor(ttl) + 60)
+local excess = redis.call('ZCARD', key) - limit
+if excess <= 0 then return 0 end
+for _, old in ipairs(redis.call('ZRANGE', key, 0, excess - 1)) do
+  if old ~= slot then
+    redis.call('ZREM', key, old)
+    redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'kind', evict, 'data', cjson.encode({slot = old}))
+  end
+end
+return excess
+"""
+
+
+def _take_slot(conn: redis.Redis, user_id: int, slot: str, limit: int, ttl: float, maxlen: int) -> None:
     """Hold one of the user's LIVE_MAX_STREAMS_PER_USER slots: a sorted set of their open streams,
     scored by when each would expire on its own (a worker killed mid-stream leaks nothing longer).
     Past the limit the oldest streams are told to end (an ``_evict`` entry on the user's own
@@ -340,25 +360,7 @@ def _take_slot(conn: redis.Redis, user_id: int, slot: str, limit: int, ttl: floa
     # One script, so that tabs opened at the same moment see each other: with a separate read
     # and evict, two of them could both count the same stale total and end a live tab.
     conn.eval(_TAKE_SLOT, 2, _slots_key(user_id), PREFIX + user_audience(user_id),
-              time.time(), ttl, limit, slot, EVICT)
-
-
-_TAKE_SLOT = """
-local key, stream = KEYS[1], KEYS[2]
-local now, ttl, limit, slot, evict = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-redis.call('ZADD', key, now + ttl, slot)
-redis.call('EXPIRE', key, math.floor(ttl) + 60)
-local excess = redis.call('ZCARD', key) - limit
-if excess <= 0 then return 0 end
-for _, old in ipairs(redis.call('ZRANGE', key, 0, excess - 1)) do
-  if old ~= slot then
-    redis.call('ZREM', key, old)
-    redis.call('XADD', stream, 'MAXLEN', '~', 1000, '*', 'kind', evict, 'data', cjson.encode({slot = old}))
-  end
-end
-return excess
-"""
+              time.time(), ttl, limit, slot, EVICT, maxlen)
 
 
 def _start_position(conn: redis.Redis, keys: dict[str, str], resume: dict[str, str] | None,

@@ -4,12 +4,8 @@ Vietnamese first, English when the UI is English."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.integrations.call_mix import expected_figures, log_call_mix
-from tests.web.conftest import PHONE, login
-
-SHOTS = Path("/tmp/shots")
+from tests.web.conftest import PHONE, SHOTS, login
 
 
 def _shot(page, selector: str, name: str) -> None:

@@ -1,12 +1,11 @@
 """The citizen rates and disputes an answer on their phone (390x844), from the link of the
 resolution SMS, in headless Chromium; the staff page and the supervisor's figures show it.
-Screenshots go to /tmp/shots/ (and tests/web/screenshots/) for people to look at."""
+Screenshots go to tests/web/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -15,9 +14,8 @@ from callcentre.messaging.outbound import notify_event
 from callcentre.models import OutboundMessage, Ticket, TicketEvent
 from callcentre.services.feedback import reveal
 from tests.conftest import ticket_payload
-from tests.web.conftest import PHONE, login, shoot
+from tests.web.conftest import PHONE, SHOTS, login, shoot
 
-SHOTS = Path("/tmp/shots")
 LINK = re.compile(r"https?://[^ ]+/t/(?P<code>[0-9A-Z]{10})\?k=(?P<token>[A-Za-z0-9_-]{16})")
 
 
