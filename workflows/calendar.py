@@ -202,8 +202,15 @@ class WorkingCalendar:
         if self.always_open:
             return e - s
         total = _ZERO
-        d, last = s.astimezone(self.zone).date(), e.astimezone(self.zone).date()
+        first, last = s.astimezone(self.zone).date(), e.astimezone(self.zone).date()
+        d = first
         while d <= last:
+            # A whole month strictly inside the span counts at once: the time left on a ticket
+            # overdue for two years is 24 cached months, not 730 days (inbox lists, exports).
+            if d.day == 1 and d > first and _month_end(d) < last:
+                total += _month_working_time(self, d.year, d.month)
+                d = _month_end(d) + _DAY
+                continue
             for a, b in self._intervals(d):
                 lo, hi = max(a, s), min(b, e)
                 if hi > lo:
@@ -225,6 +232,21 @@ def _bounds(d: date, start: time, end: time, tz: ZoneInfo) -> tuple[datetime, da
         datetime.combine(d, start, tzinfo=tz).astimezone(UTC),
         datetime.combine(end_day, end, tzinfo=tz).astimezone(UTC),
     )
+
+
+def _month_end(d: date) -> date:
+    return date(d.year, 12, 31) if d.month == 12 else date(d.year, d.month + 1, 1) - _DAY
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_working_time(cal: WorkingCalendar, year: int, month: int) -> timedelta:
+    """All the working time of a local month (cached like ``_day_intervals``: the calendar is
+    hashable and immutable, so a changed calendar is another key)."""
+    total, d = _ZERO, date(year, month, 1)
+    while d.month == month:
+        total += sum((b - a for a, b in cal._intervals(d)), _ZERO)
+        d += _DAY
+    return total
 
 
 @functools.lru_cache(maxsize=8192)

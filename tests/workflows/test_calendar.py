@@ -229,3 +229,35 @@ def test_add_is_monotonic(start: datetime, d1: timedelta, d2: timedelta) -> None
 @given(STARTS, DURATIONS.filter(lambda d: d > timedelta(0)), DURATIONS)
 def test_add_is_additive(start: datetime, a: timedelta, b: timedelta) -> None:
     assert CAL.add_working_time(CAL.add_working_time(start, a), b) == CAL.add_working_time(start, a + b)
+
+
+def _day_by_day(cal: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
+    """The plain definition: every local day's intervals clipped to [start, end)."""
+    s, e = start.astimezone(UTC), end.astimezone(UTC)
+    total, d = timedelta(0), s.astimezone(cal.zone).date()
+    while d <= e.astimezone(cal.zone).date():
+        for a, b in cal._intervals(d):
+            total += max(timedelta(0), min(b, e) - max(a, s))
+        d += timedelta(days=1)
+    return total
+
+
+LONG_SPANS = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=1200))
+TYPHOON = WorkingCalendar("typhoon", days_off=frozenset({date(2026, 3, 2), date(2026, 9, 30)}),
+                          extra_working_days=frozenset({date(2026, 5, 9)}))
+
+
+@PROPS
+@given(STARTS, LONG_SPANS)
+def test_between_over_years_counts_whole_months_exactly(start: datetime, span: timedelta) -> None:
+    # Whole months inside the span are counted from a per-month cache: the same as day by day,
+    # across holidays, closures, make-up days, month and year ends.
+    for cal in (CAL, TYPHOON):
+        assert cal.working_time_between(start, start + span) == _day_by_day(cal, start, start + span)
+        assert cal.working_time_between(start + span, start) == -_day_by_day(cal, start, start + span)
+
+
+def test_between_on_month_boundaries() -> None:
+    assert CAL.working_time_between(vn(2026, 1, 1), vn(2026, 3, 1)) == _day_by_day(CAL, vn(2026, 1, 1), vn(2026, 3, 1))
+    assert CAL.working_time_between(vn(2025, 12, 31, 16), vn(2027, 1, 1, 8)) == \
+        _day_by_day(CAL, vn(2025, 12, 31, 16), vn(2027, 1, 1, 8))
