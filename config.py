@@ -65,6 +65,9 @@ class Config:
     # Any request body; Open311's POST sets its own (photos) and JSON bodies 1 MiB (http/request_guard.py).
     MAX_CONTENT_LENGTH: int = _env_int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024)
     IDEMPOTENCY_TTL_HOURS: int = _env_int("IDEMPOTENCY_TTL_HOURS", 48)
+    # Decree 13/2023: a citizen's personal data is erased this long after their last ticket closed
+    # and their last call (services/personal_data.py; the statistics stay).
+    PERSONAL_DATA_RETENTION_DAYS: int = _env_int("PERSONAL_DATA_RETENTION_DAYS", 1826)
     API_TOKEN_DAYS: int = _env_int("API_TOKEN_DAYS", 90)  # a new API token is refused (401) after this
     DEFAULT_TIMEZONE: str = "Asia/Ho_Chi_Minh"
     # Open311 GeoReport v2 (callcentre/open311): one jurisdiction per deployment.
@@ -78,6 +81,8 @@ class Config:
     # SLA defaults for categories without a policy (policies are data: PUT /api/v1/sla/policies).
     SLA_DEFAULT_ACCEPT: str = _env("SLA_DEFAULT_ACCEPT", "P1D") or ""
     SLA_DEFAULT_RESOLVE: str = _env("SLA_DEFAULT_RESOLVE", "P10D") or ""
+    # Received -> assigned, for a policy without its own ``forward_within`` (and no policy).
+    SLA_DEFAULT_FORWARD: str = _env("SLA_DEFAULT_FORWARD", "PT5M") or ""
     SLA_DEFAULT_WARN_AT: float = float(_env("SLA_DEFAULT_WARN_AT", "0.75") or 0.75)
     SLA_SWEEP_INTERVAL: int = _env_int("SLA_SWEEP_INTERVAL", 60)  # seconds between repair sweeps
     # Seconds between the worker's looks at the notification outbox (messaging/outbox.py).

@@ -33,7 +33,7 @@ from workflows.states import OPEN_VALUES
 
 TZ = "Asia/Ho_Chi_Minh"  # Config.DEFAULT_TIMEZONE: the dashboard's local days
 COUNT_CAP = 10_000  # callcentre/http/pagination.py: lists count up to this many rows
-CAPPED = COUNT_CAP + 1
+SEARCH_COUNT_CAP = 1_000  # ... and a text search (?q=) up to this many
 PER_PAGE = 25  # the API's default page (schemas/common.py PageQuery)
 INBOX_PAGE = 20  # the inbox page's default (web/helpers.py page_args)
 DASHBOARD_PAGE = 10  # the dashboard's lists
@@ -129,16 +129,17 @@ OLDEST = "t.created_at, t.id"
 DEADLINE = "k.stopped_at IS NULL AND k.due_at IS NOT NULL"
 
 
-def capped(where: str, source: str = "tickets t") -> str:
-    """A list's total as the app counts it: the matching rows up to COUNT_CAP + 1."""
-    return f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT {CAPPED}) x"
+def capped(where: str, source: str = "tickets t", cap: int = COUNT_CAP) -> str:
+    """A list's total as the app counts it: the matching rows up to ``cap`` + 1."""
+    return f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT {cap + 1}) x"
 
 
-def page(where: str, order: str = NEWEST, limit: int = PER_PAGE, offset: int = 0) -> list[tuple[str, str]]:
+def page(where: str, order: str = NEWEST, limit: int = PER_PAGE, offset: int = 0,
+         cap: int = COUNT_CAP) -> list[tuple[str, str]]:
     """A ticket list page (the page's ids by the index, then their rows) and its capped total."""
     rows = (f"SELECT {ROW} FROM (SELECT t.id FROM tickets t WHERE {where} ORDER BY {order}"
             f" LIMIT {limit} OFFSET {offset}) p {JOINED} ORDER BY {order}")
-    return [("rows", rows), ("count", capped(where))]
+    return [("rows", rows), ("count", capped(where, cap=cap))]
 
 
 def _open_set(where: str) -> str:
@@ -303,14 +304,14 @@ def _same(name: str, got: Any, want: Any) -> None:
         raise WrongAnswer(f"{name}: app {g}… ≠ bare {w}…{n}")
 
 
-def expected_total(counted: int, offset: int, shown: int) -> tuple[int, bool]:
+def expected_total(counted: int, offset: int, shown: int, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """The (total, is_estimate) an app list states for ``counted`` capped rows (http/pagination.py)."""
-    if counted > COUNT_CAP:
-        return (max(COUNT_CAP, offset + shown) if shown else COUNT_CAP), True
+    if counted > cap:
+        return (max(cap, offset + shown) if shown else cap), True
     return counted, False
 
 
-def ticket_list(offset: int = 0, must_find: bool = True) -> Check:
+def ticket_list(offset: int = 0, must_find: bool = True, cap: int = COUNT_CAP) -> Check:
     """An API envelope of tickets: the page's ids in order and the total, as the bare SQL's."""
 
     def check(answer: Any, bare: Rows) -> Checked:
@@ -319,7 +320,7 @@ def ticket_list(offset: int = 0, must_find: bool = True) -> Check:
         if must_find:
             _must_find(want, "tickets")
         _same("ticket ids", ids, want)
-        total = expected_total(bare["count"][0][0], offset, len(ids))
+        total = expected_total(bare["count"][0][0], offset, len(ids), cap)
         _same("total", (answer["total"], answer["total_is_estimate"]), total)
         return Checked(len(ids), (tuple(ids), total))
 
@@ -510,14 +511,14 @@ def probes(s: Sample) -> list[Probe]:
         path = fixed(f"{api}/tickets?q={quote(q)}", **params)
         likes = [f"t.search_text LIKE %(p{k})s" for k in range(len(patterns))]
         if not rare:
-            return path, page("(" + " OR ".join(likes) + ")")
+            return path, page("(" + " OR ".join(likes) + ")", cap=SEARCH_COUNT_CAP)
         branches = [f"SELECT t.id FROM tickets t WHERE {like}" for like in likes]
         if phone:
             branches.append("SELECT t.id FROM tickets t WHERE t.contact_id = (SELECT id FROM contacts WHERE phone = %(phone)s)")
         matches = "WITH m AS MATERIALIZED (" + " UNION ".join(branches) + ") "
         rows = (f"{matches}SELECT {ROW} FROM (SELECT t.id FROM m JOIN tickets t ON t.id = m.id ORDER BY {NEWEST}"
                 f" LIMIT {PER_PAGE}) p {JOINED} ORDER BY {NEWEST}")
-        return path, [("rows", rows), ("count", f"{matches}SELECT count(*) FROM (SELECT 1 FROM m LIMIT {CAPPED}) x")]
+        return path, [("rows", rows), ("count", f"{matches}SELECT count(*) FROM (SELECT 1 FROM m LIMIT {SEARCH_COUNT_CAP + 1}) x")]
 
     def risk(params: dict[str, Any], now: datetime) -> dict[str, Any]:
         return {**params, "until": now + timedelta(hours=4)}
@@ -589,12 +590,12 @@ def probes(s: Sample) -> list[Probe]:
               lambda i, now: (f"{api}/contacts?phone={local_phone(phones[i % len(phones)])}",
                               {"phone": phones[i % len(phones)]}),
               [("contact", CONTACT), ("tickets", CALLER_TICKETS), ("calls", CALLER_CALLS)], screen_pop),
-        Probe("tickets ?q=đèn đường", "token:supervisor", q_vi, q_vi_bare, ticket_list()),
-        Probe("tickets ?q=den duong", "token:supervisor", q_ascii, q_ascii_bare, ticket_list(),
+        Probe("tickets ?q=đèn đường", "token:supervisor", q_vi, q_vi_bare, ticket_list(cap=SEARCH_COUNT_CAP)),
+        Probe("tickets ?q=den duong", "token:supervisor", q_ascii, q_ascii_bare, ticket_list(cap=SEARCH_COUNT_CAP),
               same_as="tickets ?q=đèn đường"),
-        Probe(f"tickets ?q={fragment} (receipt fragment)", "token:supervisor", q_frag, q_frag_bare, ticket_list()),
-        Probe("tickets ?q=<receipt code>", "token:supervisor", q_code, q_code_bare, ticket_list()),
-        Probe("tickets ?q=0xxx xxx xxx (phone)", "token:supervisor", q_phone, q_phone_bare, ticket_list()),
+        Probe(f"tickets ?q={fragment} (receipt fragment)", "token:supervisor", q_frag, q_frag_bare, ticket_list(cap=SEARCH_COUNT_CAP)),
+        Probe("tickets ?q=<receipt code>", "token:supervisor", q_code, q_code_bare, ticket_list(cap=SEARCH_COUNT_CAP)),
+        Probe("tickets ?q=0xxx xxx xxx (phone)", "token:supervisor", q_phone, q_phone_bare, ticket_list(cap=SEARCH_COUNT_CAP)),
         Probe("sla/at-risk", "token:supervisor", lambda i, now: (f"{api}/sla/at-risk", risk({}, now)),
               [("rows", at_risk(500)), ("calendars", CALENDARS)], at_risk_list, at_app_clock=risk),
         Probe("sla/breaches", "token:supervisor", fixed(f"{api}/sla/breaches"),

@@ -18,7 +18,10 @@ from workflows.calendar import WorkingCalendar
 
 ACCEPT = "accept"
 RESOLVE = "resolve"
-KINDS = (ACCEPT, RESOLVE)
+# Received -> assigned: the operators' time to forward a ticket (HCMC: 5 minutes; Decree 92/2017:
+# a petition outside the receiver's competence within 5 working days).
+FORWARD = "forward"
+KINDS = (ACCEPT, RESOLVE, FORWARD)
 
 
 @dataclass

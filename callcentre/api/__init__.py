@@ -11,13 +11,17 @@ from callcentre.core.extensions import api, csrf
 def register_api(app: Flask) -> None:
     from callcentre.api import (
         api_clients,
+        audit,
         calls,
         catalog,
+        comments,
         contacts,
         docs,
         messages,
         notifications,
+        personal_data,
         public,
+        queue,
         sla,
         tickets,
         transitions,
@@ -30,8 +34,8 @@ def register_api(app: Flask) -> None:
     Blueprint.ARGUMENTS_PARSER.unknown = None
     api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponses()]})  # the shared error answers
     app.register_blueprint(docs.bp)  # /api/v1/docs, with Swagger UI's files from swagger-ui-bundle
-    modules = (tickets, transitions, calls, contacts, catalog, public, sla, notifications, messages, api_clients,
-               users)
+    modules = (tickets, transitions, comments, calls, contacts, catalog, public, sla, notifications, messages,
+               api_clients, users, queue, audit, personal_data)
     for module in modules:
         # Bearer-token callers carry no cookie to forge; session callers get
         # CSRF checked in auth.authenticated_user().

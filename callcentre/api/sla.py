@@ -74,6 +74,7 @@ def put_policy(data: dict[str, Any]):
         policy = SlaPolicy(category=category, priority=data["priority"])
         db.session.add(policy)
     policy.accept_within, policy.resolve_within = data["accept_within"], data["resolve_within"]
+    policy.forward_within = data["forward_within"]  # omitted: NULL, the default applies
     policy.warn_at, policy.calendar, policy.updated_by_id = data["warn_at"], calendar, user.id
     policy.updated_at = utcnow()
     db.session.flush()

@@ -11,6 +11,7 @@ from callcentre.http.idempotency import HEADER_DOC as IDEMPOTENCY_HEADER
 from callcentre.http.idempotency import check_replay, commit_response
 from callcentre.http.pagination import count_cap, envelope, paginate
 from callcentre.schemas.ticket import TicketCreate, TicketDetailOut, TicketPage, TicketQuery
+from callcentre.services import audit
 from callcentre.services.queries import filtered_tickets, load_visible_ticket
 from callcentre.services.tickets import create_ticket
 from workflows.roles import INTAKE, STAFF
@@ -56,4 +57,7 @@ def list_tickets(query: dict[str, Any]):
 def get_ticket(ticket_id: int):
     """One ticket with its full history."""
     user = authenticated_user()
-    return load_visible_ticket(ticket_id, user, detail=True)
+    ticket = load_visible_ticket(ticket_id, user, detail=True)
+    audit.record("view_personal_data", actor=user, target_type="ticket", target_id=ticket.id,
+                 details={"via": "api", "contact_id": ticket.contact_id}, commit=True)
+    return ticket

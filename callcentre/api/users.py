@@ -13,9 +13,9 @@ from callcentre.core.extensions import db
 from callcentre.http.auth import authenticated_user, roles_required
 from callcentre.http.errors import ApiError, field_error
 from callcentre.http.pagination import envelope, paginate
-from callcentre.models import User
+from callcentre.models import ApiToken, User
 from callcentre.schemas.user import PasswordIn, TokenCreated, TokenOut, UserCreate, UserOut, UserPage, UserQuery
-from callcentre.services import accounts
+from callcentre.services import accounts, audit
 from callcentre.services.accounts import AccountError
 from workflows.roles import Role
 
@@ -57,8 +57,20 @@ def create_user(data: dict[str, Any]):
                                     department_code=data["department"], full_name=data["full_name"])
     except AccountError as exc:
         raise _refused(exc) from exc
+    _audit_user("user_create", user, None)
     db.session.commit()
     return user
+
+
+def _audit_user(action: str, user: User, before: dict[str, Any] | None, **extra: Any) -> None:
+    """Audited in the change's transaction (the callers commit both)."""
+    audit.record(action, actor=authenticated_user(), target_type="user", target_id=user.id,
+                 details={**audit.changes(before, audit.user_state(user)), **extra})
+
+
+def _audit_token(action: str, token: ApiToken) -> None:
+    audit.record(action, actor=authenticated_user(), target_type="token", target_id=token.id,
+                 details=audit.token_state(token))
 
 
 @blp.route("/<int:user_id>/password", methods=["PUT"])
@@ -72,6 +84,7 @@ def set_password(data: dict[str, Any], user_id: int):
         accounts.set_password(user, data["password"])
     except AccountError as exc:
         raise _refused(exc) from exc
+    _audit_user("user_update", user, audit.user_state(user), changed=["password"])  # never the password itself
     db.session.commit()
 
 
@@ -84,7 +97,9 @@ def deactivate(user_id: int):
     user = _user(user_id)
     if user.id == authenticated_user().id:
         raise ApiError(409, "you cannot deactivate your own account")
+    before = audit.user_state(user)
     accounts.set_active(user, False)
+    _audit_user("user_update", user, before)
     db.session.commit()
     return user
 
@@ -95,7 +110,9 @@ def deactivate(user_id: int):
 def activate(user_id: int):
     """Let the user in again; tokens not expired or revoked work again."""
     user = _user(user_id)
+    before = audit.user_state(user)
     accounts.set_active(user, True)
+    _audit_user("user_update", user, before)
     db.session.commit()
     return user
 
@@ -118,6 +135,7 @@ def issue_token(user_id: int):
         row, plaintext = accounts.issue_token(_user(user_id))
     except AccountError as exc:
         raise _refused(exc) from exc
+    _audit_token("token_create", row)
     db.session.commit()
     return {**{name: getattr(row, name) for name in TokenOut().fields}, "token": plaintext}
 
@@ -131,5 +149,6 @@ def revoke_token(user_id: int, token_id: int):
     if token is None:
         raise ApiError(404, "no such token for this user")
     accounts.revoke_token(token)
+    _audit_token("token_revoke", token)  # again too: an admin's act, whatever it changed
     db.session.commit()
     return token

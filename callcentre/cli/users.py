@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
 from callcentre.core.extensions import db
-from callcentre.services import accounts
+from callcentre.services import accounts, audit
 from callcentre.services.accounts import AccountError
 from workflows.roles import DEPARTMENT_ROLES, Role
 
@@ -17,6 +18,11 @@ from workflows.roles import DEPARTMENT_ROLES, Role
 @click.group()
 def users() -> None:
     """Manage staff accounts and their API tokens."""
+
+
+def _audit(action: str, target_type: str, target_id: int, details: dict[str, Any]) -> None:
+    """The command line's changes are audited too, with no account behind them (committed with the change)."""
+    audit.record(action, actor=None, label="cli", target_type=target_type, target_id=target_id, details=details)
 
 
 def _stamp(value: datetime | None) -> str:
@@ -36,9 +42,10 @@ def create_user(username: str, role: str, department_code: str | None, password:
     if Role(role) in DEPARTMENT_ROLES and not department_code:
         raise click.ClickException(f"role '{role}' needs --department")
     try:
-        accounts.create_user(username, role, password, department_code=department_code, full_name=full_name)
+        user = accounts.create_user(username, role, password, department_code=department_code, full_name=full_name)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
+    _audit("user_create", "user", user.id, audit.changes(None, audit.user_state(user)))
     db.session.commit()
     click.echo(f"created {role} '{username}'", err=True)
 
@@ -49,9 +56,10 @@ def create_user(username: str, role: str, department_code: str | None, password:
 def create_token(username: str) -> None:
     """Print a new API token for USERNAME (and nothing else on stdout); it expires after API_TOKEN_DAYS."""
     try:
-        _, plaintext = accounts.issue_token(accounts.find_user(username))
+        row, plaintext = accounts.issue_token(accounts.find_user(username))
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
+    _audit("token_create", "token", row.id, audit.token_state(row))
     db.session.commit()
     sys.stdout.write(plaintext + "\n")
 
@@ -81,6 +89,7 @@ def revoke_token(prefix_or_id: str) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     accounts.revoke_token(row)
+    _audit("token_revoke", "token", row.id, audit.token_state(row))
     db.session.commit()
     click.echo(f"revoked token {row.id} ({row.prefix}…) of '{row.user.username}'", err=True)
 
@@ -106,6 +115,8 @@ def _set_active(username: str, active: bool) -> None:
         user = accounts.find_user(username)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
+    before = audit.user_state(user)
     accounts.set_active(user, active)
+    _audit("user_update", "user", user.id, audit.changes(before, audit.user_state(user)))
     db.session.commit()
     click.echo(f"{'activated' if active else 'deactivated'} '{username}'", err=True)

@@ -32,22 +32,32 @@ _PHONE = re.compile(
 )
 
 
-def _mask_match(match: re.Match[str]) -> str:
-    plus, number = match.group("plus") or "", match.group("number")
-    digits = re.sub(r"\D", "", number)
+def _phone_digits(match: re.Match[str]) -> str | None:
+    """The digits of a match that has a phone number's length, else None (an id, a year...)."""
+    plus, digits = match.group("plus"), re.sub(r"\D", "", match.group("number"))
     if digits.startswith("84") and len(digits) in (11, 12):
-        pass
-    elif digits.startswith("0") and not plus and len(digits) in (10, 11):
-        pass
-    elif not (plus and 8 <= len(digits) <= 15):
+        return digits
+    if digits.startswith("0") and not plus and len(digits) in (10, 11):
+        return digits
+    return digits if plus and 8 <= len(digits) <= 15 else None
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    digits = _phone_digits(match)
+    if digits is None:
         return match.group(0)  # not a phone number's length: leave it
     hidden = len(digits) - KEEP_START - KEEP_END
-    return f"{plus}{digits[:KEEP_START]}{'*' * hidden}{digits[-KEEP_END:]}"
+    return f"{match.group('plus') or ''}{digits[:KEEP_START]}{'*' * hidden}{digits[-KEEP_END:]}"
 
 
 def mask_phones(text: str) -> str:
     """``text`` with every phone number's middle digits replaced by ``*``."""
     return _PHONE.sub(_mask_match, text)
+
+
+def remove_phones(text: str, replacement: str) -> str:
+    """``text`` with every phone number (as ``mask_phones`` finds them) replaced whole: erasure."""
+    return _PHONE.sub(lambda m: m.group(0) if _phone_digits(m) is None else replacement, text)
 
 
 def mask_record(record: logging.LogRecord) -> None:

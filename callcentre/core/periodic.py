@@ -65,6 +65,8 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("outbox-dispatch", "NOTIFY_DISPATCH_INTERVAL", call=_dispatch_outbox, burst=_dispatch_outbox_all),
         # Stored Idempotency-Key answers older than IDEMPOTENCY_TTL_HOURS (services/retention.py).
         PeriodicJob("idempotency-expiry", 3600, enqueue="callcentre.services.retention.expire_idempotency_keys"),
+        # Citizens past PERSONAL_DATA_RETENTION_DAYS, anonymised (services/personal_data.py).
+        PeriodicJob("personal-data-retention", 86400, enqueue="callcentre.services.personal_data.apply_retention"),
     ]
 
 

@@ -21,8 +21,10 @@ from callcentre.core.images import ImageRejected, reencode
 
 # Magic bytes of the accepted image types -> (content type, extension).
 JPEG, PNG, WEBP = "image/jpeg", "image/png", "image/webp"
-EXTENSIONS = {JPEG: "jpg", PNG: "png", WEBP: "webp"}
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}\.(jpg|png|webp)$")
+# Staff answer documents (web/attachments.py): stored as uploaded, never served publicly.
+PDF = "application/pdf"
+EXTENSIONS = {JPEG: "jpg", PNG: "png", WEBP: "webp", PDF: "pdf"}
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}\.(jpg|png|webp|pdf)$")
 
 
 class MediaRejected(ValueError):

@@ -52,6 +52,7 @@ def init_app(app: Flask) -> None:
         if https:
             headers.setdefault("Strict-Transport-Security", HSTS)
         if not is_cacheable(request.endpoint):
-            headers["Cache-Control"] = "no-store"
+            if "no-store" not in headers.get("Cache-Control", ""):  # a view's "private, no-store" stays
+                headers["Cache-Control"] = "no-store"
             headers.pop("Expires", None)
         return response

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from time import sleep
 from typing import Any, cast
@@ -38,7 +39,7 @@ from callcentre.models.types import utcnow
 from callcentre.services import feedback
 from callcentre.services.history import NOTIFY_KINDS
 from callcentre.services.publication import is_findable
-from integrations.sms import OutgoingMessage, ProviderError, count_segments, create_provider
+from integrations.sms import OutgoingMessage, ProviderError, SegmentCount, count_segments, create_provider
 from workflows.states import label
 
 log = logging.getLogger(__name__)
@@ -106,13 +107,32 @@ def _params(ticket: Ticket, event: TicketEvent, *, reveal: bool = False) -> dict
     if event.kind == "resolve" and is_findable(ticket):  # a hidden ticket has no page to rate on
         link = feedback.feedback_link(ticket.receipt_code,
                                       feedback.token_for(ticket.id, event.id) if reveal else None)
-    return {
-        "code": ticket.receipt_code,
-        "link": link,
-        "status": label(ticket.status, language),
-        "answer": shorten(ticket.public_answer),
-        "note": shorten(feedback.question_text(event), 100),
-    }
+    return _values(ticket, link, language, answer=ticket.public_answer, question=feedback.question_text(event))
+
+
+def _values(ticket: Ticket, link: str, language: str, *, answer: str | None, question: str | None) -> dict[str, str]:
+    return {"code": ticket.receipt_code, "link": link, "status": label(ticket.status, language),
+            "answer": shorten(answer), "note": shorten(question, 100)}
+
+
+# What the ticket page previews: the texted field of the triggers whose event sends an SMS.
+PREVIEWED = {"resolve": "answer", "request_info": "note"}
+
+
+def preview(ticket: Ticket, kind: str, text: str) -> OutgoingPreview | None:
+    """The SMS the citizen would get if ``kind`` were fired now with ``text``: the template, values
+    and encoding of the real one (the rating link with its mask, of the same length as the token).
+    None when no SMS would go: no contact, no consent or opted out, or a kind that texts nothing."""
+    contact = ticket.contact
+    if kind not in PREVIEWED or contact is None or not contact.can_receive_sms:
+        return None
+    link = _link(ticket)
+    if kind == "resolve" and is_findable(ticket):
+        link = feedback.feedback_link(ticket.receipt_code)
+    params = _values(ticket, link, contact.language, answer=text if kind == "resolve" else None,
+                     question=text if kind == "request_info" else None)
+    body = _body(kind, contact.language, _channel(contact), params)
+    return OutgoingPreview(body, count_segments(body))
 
 
 def _duplicate_params(duplicate: Ticket, answered: Ticket) -> dict[str, str]:
@@ -163,12 +183,22 @@ def _create_message(key: str, **values: Any) -> OutboundMessage:
     return message
 
 
+def _body(kind: str, language: str, channel: str, params: dict[str, str]) -> str:
+    strip = channel == "sms" and bool(current_app.config.get("SMS_STRIP_DIACRITICS"))
+    return render(kind, language, params, channel=channel, strip=strip)
+
+
+@dataclass(frozen=True)
+class OutgoingPreview:
+    body: str
+    count: SegmentCount
+
+
 def build_message(ticket: Ticket, contact: Contact, kind: str, key: str, channel: str,
                   params: dict[str, str], event_id: int | None = None) -> OutboundMessage:
     cfg = current_app.config
     provider = cfg["ZALO_PROVIDER"] if channel == "zalo" else cfg["SMS_PROVIDER"]
-    body = render(kind, contact.language, params, channel=channel,
-                  strip=channel == "sms" and bool(cfg.get("SMS_STRIP_DIACRITICS")))
+    body = _body(kind, contact.language, channel, params)
     seg = count_segments(body)
     message = _create_message(
         key, ticket_id=ticket.id, contact_id=contact.id, event_id=event_id, kind=kind, channel=channel,

@@ -1,5 +1,6 @@
 """The data model, one module per aggregate; importing this registers them all."""
 
+from callcentre.models.audit import AuditEvent
 from callcentre.models.call import Call, Disposition, call_tickets
 from callcentre.models.contact import Contact
 from callcentre.models.feedback import TicketFeedback
@@ -21,7 +22,7 @@ from callcentre.models.user import ApiToken, User, hash_token
 from callcentre.models.workflow import ExtensionRequest, Notification
 
 __all__ = [
-    "ApiToken", "CalendarException", "Call", "Category", "Channel", "Contact",
+    "ApiToken", "AuditEvent", "CalendarException", "Call", "Category", "Channel", "Contact",
     "Department", "Disposition", "ExtensionRequest", "IdempotencyKey", "LoginFailure", "Notification", "Priority",
     "SlaAlert", "SlaClock", "SlaPolicy", "StaffSession", "Ticket", "TicketEvent", "TicketFeedback", "UTCDateTime",
     "User", "WorkCalendar",

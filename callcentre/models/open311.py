@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from callcentre.core.extensions import Model
 from callcentre.models.ticket import Ticket, TicketEvent
 from callcentre.models.types import UTCDateTime, utcnow
-from callcentre.models.user import hash_token
+from callcentre.models.user import User, hash_token
 
 KEY_PREFIX = "o311_"
 
@@ -43,7 +43,11 @@ class ApiClient(Model):
 
 
 class TicketMedia(Model):
-    """A photo of a ticket: a file in our storage (``storage_key``) or a client's URL."""
+    """A file of a ticket: a file in our storage (``storage_key``) or a client's URL.
+
+    ``uploaded_by_id`` NULL: a citizen's photo (Open311). Set: a staff upload from the ticket page
+    (a photo or a PDF answer document), internal: never served publicly (services/publication.py).
+    """
 
     __tablename__ = "ticket_media"
     __table_args__ = (
@@ -57,7 +61,11 @@ class TicketMedia(Model):
     content_type: Mapped[str | None] = mapped_column(String(50))
     size: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The uploader's name of the file, for display only: never a path (keys name the stored files).
+    filename: Mapped[str | None] = mapped_column(String(200))
 
+    uploaded_by: Mapped[User | None] = relationship()
     # A backref keeps ticket.py untouched: ``ticket.media`` lists the photos in upload order.
     ticket: Mapped[Ticket] = relationship(
         backref=backref("media", order_by="TicketMedia.id", passive_deletes=True)

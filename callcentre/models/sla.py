@@ -65,6 +65,8 @@ class SlaPolicy(Model):
     priority: Mapped[str] = mapped_column(String(10))
     accept_within: Mapped[str] = mapped_column(String(40))  # ISO 8601 duration
     resolve_within: Mapped[str] = mapped_column(String(40))
+    # Received -> assigned; NULL: ``SLA_DEFAULT_FORWARD``.
+    forward_within: Mapped[str | None] = mapped_column(String(40))
     warn_at: Mapped[float] = mapped_column(Float, default=0.75)
     calendar_id: Mapped[int] = mapped_column(ForeignKey("work_calendars.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -90,7 +92,7 @@ class SlaClock(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
-    kind: Mapped[str] = mapped_column(String(10))  # "accept" | "resolve"
+    kind: Mapped[str] = mapped_column(String(10))  # "accept" | "resolve" | "forward"
     calendar_id: Mapped[int] = mapped_column(ForeignKey("work_calendars.id"))
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"))
     budget_seconds: Mapped[float] = mapped_column(Float)
@@ -132,7 +134,7 @@ class SlaAlert(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # the clock: "accept" | "resolve"
+    kind: Mapped[str] = mapped_column(String(10))  # the clock: "accept" | "resolve" | "forward"
     level: Mapped[str] = mapped_column(String(10))  # "warning" | "breach"
     deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))

@@ -106,7 +106,8 @@ def _contact(problems: list[str]) -> dict[str, Any] | None:
     except InvalidPhone as exc:
         problems.append(f"phone: {exc}")
         return None
-    name = " ".join(p for p in (param("first_name"), param("last_name")) if p)[:200] or None
+    # A Vietnamese name reads family name first: "Nguyễn Văn" (last_name) "An" (first_name).
+    name = " ".join(p for p in (param("last_name"), param("first_name")) if p)[:200] or None
     lang = param("lang")
     return {"phone": phone, "name": name, "language": lang if lang in ("vi", "en") else "vi"}
 

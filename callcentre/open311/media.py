@@ -1,7 +1,9 @@
 """``/media/<key>``: uploaded photos served back (keys are random, so not enumerable).
 
 Only a photo that belongs to a ticket is served (a file left by a write that did not commit is
-not), with the type recorded at upload (the bytes were re-encoded as that type: core/images.py).
+not), and only a citizen's: staff uploads are internal (services/publication.py; staff see them
+through web/attachments.py). Served with the type recorded at upload (the bytes were re-encoded
+as that type: core/images.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from callcentre.core.extensions import db, limiter
 from callcentre.core.storage import KEY_PATTERN, get_storage
 from callcentre.models import TicketMedia
+from callcentre.services.publication import publicly_served_media
 
 bp = Blueprint("media", __name__)
 
@@ -22,7 +25,8 @@ bp = Blueprint("media", __name__)
 def media(key: str) -> ResponseReturnValue:
     if not KEY_PATTERN.match(key):
         abort(404)
-    content_type = db.session.scalar(select(TicketMedia.content_type).where(TicketMedia.storage_key == key))
+    content_type = db.session.scalar(select(TicketMedia.content_type)
+                                     .where(TicketMedia.storage_key == key, publicly_served_media()))
     if content_type is None:
         abort(404)
     try:

@@ -15,7 +15,7 @@ from callcentre.formats.textnorm import search_key
 from callcentre.models import Category, Department, Ticket, TicketEvent
 from callcentre.open311.definitions import attributes_of
 from callcentre.open311.params import local_iso, public_status
-from callcentre.services.publication import public_location
+from callcentre.services.publication import public_location, public_media
 from workflows.definition import BY_NAME
 from workflows.states import label
 
@@ -49,7 +49,7 @@ def _status_extension(status: str, lang: str) -> dict[str, Any]:
 
 
 def service_request(ticket: Ticket, lang: str) -> dict[str, Any]:
-    media = [media_url(m) for m in ticket.media]
+    media = [media_url(m) for m in public_media(ticket)]
     location = public_location(ticket)
     return {
         "service_request_id": ticket.receipt_code,
@@ -90,7 +90,7 @@ def service_request_update(event: TicketEvent, lang: str) -> dict[str, Any]:
     ticket = event.ticket
     # Events that changed no status (a public note) report the ticket's current one.
     status = event.to_status or ticket.status
-    media = [media_url(m) for m in ticket.media] if event.kind == "created" else []
+    media = [media_url(m) for m in public_media(ticket)] if event.kind == "created" else []
     return {
         "update_id": str(event.id),
         "service_request_id": ticket.receipt_code,

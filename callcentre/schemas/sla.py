@@ -28,6 +28,8 @@ class PolicyIn(Schema):
         "example": "PT4H", "description": DURATION_DOC})
     resolve_within = Text(40, required=True, validate=_iso_duration, metadata={
         "example": "P5D", "description": DURATION_DOC})
+    forward_within = Text(40, load_default=None, allow_none=True, validate=_iso_duration, metadata={
+        "example": "PT5M", "description": DURATION_DOC + "; received -> assigned; null: SLA_DEFAULT_FORWARD"})
     warn_at = fields.Float(load_default=0.75, validate=validate.Range(min=0.01, max=0.99, max_inclusive=True))
     calendar = Text(40, load_default="working_hours", metadata={"description": '"working_hours" or "24x7"'})
 
@@ -38,6 +40,7 @@ class PolicyOut(Schema):
     priority = fields.String()
     accept_within = fields.String()
     resolve_within = fields.String()
+    forward_within = fields.String(allow_none=True)
     warn_at = fields.Float()
     calendar = fields.Function(lambda p: p.calendar.name)
     updated_at = UTCDateTime()
@@ -70,7 +73,7 @@ class AtRiskQuery(Schema):
                   metadata={"description": "ISO 8601 window ahead of now (wall-clock), at most 365 days"})
     department = Text(50)
     category = Text(50)
-    kind = fields.String(validate=validate.OneOf(["accept", "resolve"]))
+    kind = fields.String(validate=validate.OneOf(["accept", "resolve", "forward"]))
 
 
 class AtRiskOut(Schema):
@@ -88,7 +91,7 @@ class AtRiskOut(Schema):
 class BreachQuery(PageQuery):
     department = Text(50)
     category = Text(50)
-    kind = fields.String(validate=validate.OneOf(["accept", "resolve"]))
+    kind = fields.String(validate=validate.OneOf(["accept", "resolve", "forward"]))
     detected_from = UTCDateTime()
     detected_to = UTCDateTime()
     acknowledged = fields.Boolean()

@@ -161,8 +161,11 @@ class TicketOut(Schema):
     updated_at = UTCDateTime()
     call_ids = fields.Function(lambda t: [c.id for c in t.calls],
                                metadata={"type": "array", "items": {"type": "integer"}})
-    # Photos (Open311 uploads or a client's URLs), in upload order.
-    media = fields.Function(lambda t: [{"url": media_url(m), "content_type": m.content_type} for m in t.media])
+    # Photos (Open311 uploads or a client's URLs) and staff attachments, in upload order; a staff
+    # attachment is served only on the staff route (web/attachments.py), never on /media/.
+    media = fields.Function(lambda t: [{"url": media_url(m) if m.uploaded_by_id is None
+                                        else f"/tickets/{t.id}/attachments/{m.id}",
+                                        "content_type": m.content_type} for m in t.media])
     events = fields.List(fields.Nested(EventOut))
     public_events = fields.Function(
         lambda t: PublicEventOut(many=True).dump([e for e in t.events if e.public])

@@ -13,10 +13,13 @@ class TransitionIn(Schema):
     """A trigger and its fields; a note, answer or reason longer than 5,000 characters is refused."""
 
     trigger = Text(40, required=True)
-    note = Text(MAX_TEXT, allow_none=True)
+    note = Text(MAX_TEXT, allow_none=True, metadata={
+        "description": "request_info: the question texted to the citizen and shown on their page; else internal"})
     department = Text(50, allow_none=True, metadata={"description": "assign / reassign: department code"})
-    answer = Text(MAX_TEXT, allow_none=True, metadata={"description": "resolve: the public answer"})
-    reason = Text(MAX_TEXT, allow_none=True, metadata={"description": "reject, return, reopen, deny_extension"})
+    answer = Text(MAX_TEXT, allow_none=True, metadata={
+        "description": "resolve: the public answer (texted, published); reject: optional public answer"})
+    reason = Text(MAX_TEXT, allow_none=True, metadata={
+        "description": "reject, return, reopen, deny_extension: internal, never shown to the citizen"})
     deadline = Text(40, allow_none=True, metadata={
         "description": "request_extension: ISO 8601 with timezone, at most a year ahead"})
     duplicate_of = Id(allow_none=True, metadata={"description": "merge: id of the surviving ticket"})

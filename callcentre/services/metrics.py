@@ -37,7 +37,7 @@ TICKETS_CREATED = Counter("callcentre_tickets_created", "Tickets created (commit
                           ["channel"], registry=PROCESS_REGISTRY)
 TRANSITIONS = Counter("callcentre_ticket_transitions", "Workflow triggers fired (committed), by trigger",
                       ["trigger"], registry=PROCESS_REGISTRY)
-SLA_ALERTS = Counter("callcentre_sla_alerts", "SLA warnings and breaches recorded, by clock (accept, resolve) "
+SLA_ALERTS = Counter("callcentre_sla_alerts", "SLA warnings and breaches recorded, by clock (accept, resolve, forward) "
                      "and level (warning, breach)", ["kind", "level"], registry=PROCESS_REGISTRY)
 # Timers detect a breach within seconds, the sweep within SLA_SWEEP_INTERVAL; hours mean an outage.
 LATENESS_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600)
@@ -51,7 +51,7 @@ for _channel in Channel:
     TICKETS_CREATED.labels(channel=_channel.value)
 for _spec in TRIGGERS:
     TRANSITIONS.labels(trigger=_spec.name)
-for _kind in (sla.ACCEPT, sla.RESOLVE):
+for _kind in sla.KINDS:
     BREACH_LATENESS.labels(kind=_kind)
     for _level in ALERT_LEVELS:
         SLA_ALERTS.labels(kind=_kind, level=_level)

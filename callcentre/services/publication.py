@@ -13,6 +13,9 @@ lookup (``GET /api/v1/public/tickets/{code}``, its QR codes, ``/t/<code>``).
 * **Location** (``public_location``): never a person's door. Coordinates are rounded to
   ``COORDINATE_DECIMALS`` (3 decimals: about 110 m), the address loses its house number
   (``12/3 Lê Lợi`` -> ``Lê Lợi``; see ``public_address``), the commune code is kept.
+* **Media** (``public_media``, ``publicly_served_media``): the photos the citizen's app sent with
+  the report (Open311). Files staff upload on the ticket page (photos, PDF answer documents:
+  ``TicketMedia.uploaded_by_id`` set) are internal: never listed, never served by ``/media/<key>``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_
 
-from callcentre.models import Channel, Ticket
+from callcentre.models import Channel, Ticket, TicketMedia
 
 LISTED_CHANNELS: tuple[str, ...] = (Channel.APP.value, Channel.WEB.value)
 COORDINATE_DECIMALS = 3  # 0.001° is about 110 m of latitude (and of longitude at 10° N)
@@ -79,3 +82,13 @@ def public_location(ticket: Ticket) -> dict[str, Any]:
     """The ticket's location as a public view may show it (see the module's docstring)."""
     return {"address": public_address(ticket.address), "commune_code": ticket.commune_code,
             "lat": coarse(ticket.lat), "lng": coarse(ticket.lng)}
+
+
+def publicly_served_media() -> ColumnElement[bool]:
+    """The ``ticket_media`` rows ``/media/<key>`` may serve: not staff uploads."""
+    return TicketMedia.uploaded_by_id.is_(None)
+
+
+def public_media(ticket: Ticket) -> list[TicketMedia]:
+    """The ticket's files a public view may list (upload order): the citizen's own photos only."""
+    return [m for m in ticket.media if m.uploaded_by_id is None]

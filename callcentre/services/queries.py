@@ -6,7 +6,7 @@ drift apart (same filters, same department scope, same order)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -151,13 +151,24 @@ def caller_history(phone: str) -> dict[str, Any]:
     return {"phone": phone, "contact": contact, "tickets": tickets, "calls": calls}
 
 
-def pending_extensions() -> Sequence[Row[ExtensionRequest, str, datetime | None, str]]:
-    """Deadline extensions awaiting a supervisor: (request, receipt code, deadline, requester), oldest first."""
-    return db.session.execute(
-        select(ExtensionRequest, Ticket.receipt_code, Ticket.resolve_deadline, User.username)
-        .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
-        .join(User, User.id == ExtensionRequest.requested_by_id)
-        .where(ExtensionRequest.status == "pending").order_by(ExtensionRequest.created_at)).all()
+def pending_extensions_export() -> Select:
+    """Deadline extensions awaiting a supervisor: (request, receipt code, deadline, requester), oldest
+    first; the statement, for the CSV export to stream."""
+    return (select(ExtensionRequest, Ticket.receipt_code, Ticket.resolve_deadline, User.username)
+            .join(Ticket, Ticket.id == ExtensionRequest.ticket_id)
+            .join(User, User.id == ExtensionRequest.requested_by_id)
+            .where(ExtensionRequest.status == "pending")
+            .order_by(ExtensionRequest.created_at, ExtensionRequest.id))
+
+
+def pending_extensions_page(page: int, per_page: int) -> tuple[list[Row[Any]], Total]:
+    """One page of the pending extensions, oldest first, and their (capped) total: the dashboard
+    shows a page, not every request of a year of history."""
+    stmt = pending_extensions_export()
+    counted = capped_count(stmt.with_only_columns(ExtensionRequest.id))
+    offset = (page - 1) * per_page
+    rows = list(db.session.execute(stmt.limit(per_page).offset(offset)).all())
+    return rows, page_total(counted, offset, len(rows))
 
 
 # -- SLA: at risk, alerts ---------------------------------------------------------

@@ -94,8 +94,9 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
     ticket.search_text = ticket_search_text(ticket.title, ticket.description, ticket.address, ticket.receipt_code,
                                             contact.name if contact else None, (person or {}).get("name"))
     session.add(ticket)
-    # The resolve clock runs from receipt; the accept clock starts at assignment.
+    # The resolve clock runs from receipt, the forward clock until assignment; the accept clock starts at it.
     clocks.start(ticket, sla.RESOLVE, now, terms)
+    clocks.start(ticket, sla.FORWARD, now, terms)
     # No flush of its own: record_event's one flush writes the ticket, its clock and the event.
     record_event(session, ticket, "created", actor=actor, actor_label=actor_label or (None if actor else "citizen"),
                  to_status=ticket.status, public=True, at=now,

@@ -79,6 +79,7 @@ def _assign(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> d
     dept = _department(p["department"]) if p.get("department") else (t.department or t.category.default_department)
     t.department = dept
     t.assigned_at = now
+    clocks.stop(t, (sla.FORWARD,), now, "assigned")
     clocks.start(t, sla.ACCEPT, now)
     return {"department": dept.code}
 
@@ -107,6 +108,7 @@ def _return(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> d
     before = t.department.code if t.department else None
     t.department = None  # back in the operators' queue; the department no longer sees it
     clocks.stop(t, (sla.ACCEPT,), now, "returned")
+    clocks.start(t, sla.FORWARD, now)  # back in received: forwarding is owed again
     return {"from_department": before}
 
 
@@ -215,10 +217,15 @@ def _close(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> di
     return {}
 
 
+REJECTED_ANSWER = ("Phản ánh không thuộc phạm vi tiếp nhận của Tổng đài 1022. Quý vị vui lòng gọi 1022 để được "
+                   "hướng dẫn nơi gửi phản ánh.")
+
+
 def _reject(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
     t.closed_at = now
-    t.public_answer = p["reason"]
-    clocks.stop(t, (sla.ACCEPT, sla.RESOLVE), now, "rejected")
+    # The reason is for staff ("spam", "not in the province"); the citizen reads the answer given, or the standard one.
+    t.public_answer = p.get("answer") or REJECTED_ANSWER
+    clocks.stop(t, (sla.ACCEPT, sla.RESOLVE, sla.FORWARD), now, "rejected")
     return {}
 
 
@@ -239,7 +246,7 @@ def _merge(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> di
                                          status=Status(target.status)), "duplicate_of")
     t.duplicate_of_id = target.id
     t.closed_at = now
-    clocks.stop(t, (sla.ACCEPT, sla.RESOLVE), now, "merged")
+    clocks.stop(t, (sla.ACCEPT, sla.RESOLVE, sla.FORWARD), now, "merged")
     # The surviving ticket's history says what was merged into it; both histories stay.
     record_event(db.session, target, "merged_in", actor=user, from_status=target.status, to_status=target.status,
                  payload={"ticket_id": t.id, "receipt_code": t.receipt_code}, at=now)

@@ -46,8 +46,9 @@ def _mirror(ticket: Ticket, row: SlaClock) -> None:
         return  # paused: the ticket keeps showing the last deadline; the clock says paused
     if row.kind == sla.ACCEPT:
         ticket.accept_deadline = row.due_at
-    else:
+    elif row.kind == sla.RESOLVE:
         ticket.resolve_deadline = row.due_at
+    # The forward clock has no ticket column: its deadline is the clock's own ``due_at``.
 
 
 def clocks_of(ticket: Ticket) -> dict[str, SlaClock]:
@@ -64,6 +65,9 @@ class TermsLike(Protocol):
     def resolve_within(self) -> str: ...
 
     @property
+    def forward_within(self) -> str: ...
+
+    @property
     def warn_at(self) -> float: ...
 
     @property
@@ -73,7 +77,9 @@ class TermsLike(Protocol):
 def initial_state(kind: str, at: datetime, terms: TermsLike) -> sla.ClockState:
     """A clock of ``kind`` started at ``at`` with the full budget of ``terms``."""
     cal = terms.calendar
-    total = budget(terms.accept_within if kind == sla.ACCEPT else terms.resolve_within, cal)
+    within = {sla.ACCEPT: terms.accept_within, sla.RESOLVE: terms.resolve_within,
+              sla.FORWARD: terms.forward_within}[kind]
+    total = budget(within, cal)
     return sla.start(total, terms.warn_at, at, cal)
 
 
@@ -86,8 +92,10 @@ def start(ticket: Ticket, kind: str, at: datetime, terms: Terms | None = None) -
     if row is None:
         row = SlaClock(ticket=ticket, kind=kind, started_at=at)
         db.session.add(row)
-        if ticket.id is None:  # a new ticket: this is its only clock, no need to read them back
-            set_committed_value(ticket, "clocks", [row])
+        if ticket.id is None:  # a new ticket: its clocks are the ones started here, no need to read them back
+            # In the relationship's order (by kind), as a later read gives them.
+            started = [*ticket.__dict__.get("clocks", ()), row]
+            set_committed_value(ticket, "clocks", sorted(started, key=lambda c: c.kind))
     row.calendar = terms.calendar_row  # keeps the row in the identity map for this request
     row.calendar_id, row.policy_id = terms.calendar_row.id, terms.policy_id  # the id too: read before any flush
     row.budget_seconds, row.warn_fraction = total.total_seconds(), terms.warn_at

@@ -18,7 +18,7 @@ from workflows.durations import parse_duration_parts
 
 log = logging.getLogger(__name__)
 # Unusable policies already logged, by id and durations: one warning each per process, not one per ticket.
-_warned: set[tuple[int, str, str]] = set()
+_warned: set[tuple[int, str, str, str | None]] = set()
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Terms:
     # The row, not just its id: a clock that references it keeps it in the session's identity
     # map, so reading the calendar again in the same request costs no query.
     calendar_row: WorkCalendar
+    forward_within: str  # received -> assigned (the ``forward`` clock)
 
     @property
     def calendar(self) -> WorkingCalendar:
@@ -51,8 +52,10 @@ def _usable(policy: SlaPolicy) -> bool:
     try:
         parse_duration_parts(policy.accept_within)
         parse_duration_parts(policy.resolve_within)
+        if policy.forward_within is not None:
+            parse_duration_parts(policy.forward_within)
     except (ValueError, TypeError) as exc:
-        key = (policy.id, str(policy.accept_within), str(policy.resolve_within))
+        key = (policy.id, str(policy.accept_within), str(policy.resolve_within), policy.forward_within)
         if key not in _warned:
             _warned.add(key)
             log.warning("SLA policy %s (category %s, priority %s) is unusable, the defaults apply: %s",
@@ -69,10 +72,10 @@ def terms_for(category_id: int, priority: str) -> Terms:
         .where(SlaPolicy.category_id == category_id, SlaPolicy.priority.in_([priority, "normal"]))
     ).all()
     policy = next((p for p in rows if p.priority == priority), None) or next(iter(rows), None)
+    cfg = current_app.config
     if policy is not None and _usable(policy):
         return Terms(policy.id, policy.accept_within, policy.resolve_within, policy.warn_at,
-                     policy.calendar)
-    cfg = current_app.config
+                     policy.calendar, policy.forward_within or cfg["SLA_DEFAULT_FORWARD"])
     row = calendar_row(TWENTY_FOUR_SEVEN if priority == "urgent" else WORKING_HOURS)
     return Terms(None, cfg["SLA_DEFAULT_ACCEPT"], cfg["SLA_DEFAULT_RESOLVE"], cfg["SLA_DEFAULT_WARN_AT"],
-                 row)
+                 row, cfg["SLA_DEFAULT_FORWARD"])

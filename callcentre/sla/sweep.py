@@ -77,6 +77,9 @@ _TEXT = {
     ("accept", "breach"): ("Phiếu {code} đã quá hạn tiếp nhận", "Ticket {code} missed its accept deadline"),
     ("resolve", "warning"): ("Phiếu {code} sắp quá hạn xử lý", "Ticket {code} is close to its resolve deadline"),
     ("resolve", "breach"): ("Phiếu {code} đã quá hạn xử lý", "Ticket {code} missed its resolve deadline"),
+    ("forward", "warning"): ("Phiếu {code} sắp quá hạn chuyển xử lý",
+                             "Ticket {code} is close to its forwarding deadline"),
+    ("forward", "breach"): ("Phiếu {code} đã quá hạn chuyển xử lý", "Ticket {code} missed its forwarding deadline"),
 }
 
 
@@ -108,10 +111,13 @@ def process_due(now: datetime | None = None, batch: int = BATCH) -> Outcome:
         calendars = {cid: calendar_by_id(cid) for cid in {r.calendar_id for r in rows}}
         for row in rows:
             state = to_state(row)
+            # A late forwarding is the call centre's, not the department's the ticket would go to:
+            # its alerts belong to no department (not in a department's breach list or figures).
+            department_id = None if row.kind == sla.FORWARD else departments.get(row.ticket_id)
             for alert in sla.due_alerts(state, now):
                 alert_rows.append({"ticket_id": row.ticket_id, "kind": row.kind, "level": alert.level,
                                    "deadline": alert.deadline, "detected_at": now,
-                                   "department_id": departments.get(row.ticket_id)})
+                                   "department_id": department_id})
             store(row, sla.after_alerts(state, calendars[row.calendar_id]))
         out.clocks += len(rows)
         if alert_rows:
@@ -148,7 +154,11 @@ def _record_effects(new: Iterable[NewAlert], codes: dict[int, str], departments:
                        "public": False, "created_at": now})
         dept = departments.get(ticket_id)
         dept_heads, dept_officers = (heads.get(dept, []), officers.get(dept, [])) if dept else ([], [])
-        if level == "warning":
+        if kind == sla.FORWARD:
+            # Waiting in the operators' queue: no department holds it yet (the category's default
+            # one has not been given it), so the supervisors who run the queue hear of it.
+            people = supervisors
+        elif level == "warning":
             people = dept_officers + dept_heads
         else:
             # Escalation: the department head first; supervisors for a missed

@@ -9,12 +9,15 @@ from callcentre.web import helpers
 
 
 def register_web(app: Flask) -> None:
+    from callcentre.web.admin_audit import bp as admin_audit_bp
+    from callcentre.web.attachments import bp as attachments_bp
     from callcentre.web.auth_views import bp as auth_bp
     from callcentre.web.department import bp as department_bp
     from callcentre.web.operator import bp as operator_bp
+    from callcentre.web.queue import bp as queue_bp
     from callcentre.web.supervisor import bp as supervisor_bp
 
-    for bp in (auth_bp, operator_bp, department_bp, supervisor_bp):
+    for bp in (auth_bp, operator_bp, queue_bp, department_bp, attachments_bp, supervisor_bp, admin_audit_bp):
         app.register_blueprint(bp)
     helpers.install(app)
 

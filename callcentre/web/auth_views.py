@@ -12,6 +12,7 @@ from sqlalchemy import select
 from callcentre.core.extensions import db, limiter
 from callcentre.http import staff_sessions
 from callcentre.models import User, utcnow
+from callcentre.services import audit
 from callcentre.web import login_throttle
 from callcentre.web.forms import LoginForm, add_errors
 from callcentre.web.helpers import home_endpoint, html_errors, page_roles
@@ -51,10 +52,15 @@ def login():
         user = db.session.scalar(select(User).where(User.username == username))
         if user is not None and user.active and user.check_password(form.password.data):
             login_throttle.record_success(username)
+            audit.record("login", actor=user, target_type="user", target_id=user.id)  # sign_in commits it
             staff_sessions.sign_in(user)
             session.permanent = False
             return redirect(_safe_next(form.next.data) or url_for(home_endpoint(user)))
         add_errors(form.password, _("Sai tên đăng nhập hoặc mật khẩu"))
+        # The name as typed (never the password); committed by record_failure.
+        reason = "unknown_user" if user is None else "wrong_password" if user.active else "deactivated"
+        audit.record("login_failed", actor=None, label=username, target_type="user",
+                     target_id=user.id if user is not None else None, details={"reason": reason})
         wait = login_throttle.record_failure(username, request.remote_addr, now)
         if wait:  # this failure starts a wait: say so now, not on the next try
             return _too_many(form, wait, status=401)
@@ -67,7 +73,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @page_roles("*")
 def logout():
+    user = current_user._get_current_object()
+    audit.record("logout", actor=user, target_type="user", target_id=user.id)
     staff_sessions.sign_out()
+    db.session.commit()  # sign_out commits only when the session was a server-side one
     flash(_("Đã đăng xuất"), "info")
     return redirect(url_for("web_auth.login"))
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,20 +19,28 @@ from callcentre.formats.limits import MAX_SHORT_TEXT, MAX_TEXT
 from callcentre.formats.receipt import InvalidReceiptCode, normalize
 from callcentre.http.errors import ApiError
 from callcentre.http.request_guard import checks_own_text
+from callcentre.messaging.outbound import PREVIEWED, preview
 from callcentre.models import Category, Department, ExtensionRequest, Ticket
 from callcentre.schemas.ticket import TicketDetailOut, TicketSummaryOut, clock_view
+from callcentre.services import audit
+from callcentre.services.comments import add_comment
 from callcentre.services.inbox import inbox_export, inbox_page
 from callcentre.services.queries import load_visible_ticket
 from callcentre.services.workflow import allowed_triggers, fire, lock_ticket
 from callcentre.web.forms import text_error
 from callcentre.web.helpers import (
+    PRIORITY_LABELS,
+    STATE_LABELS,
+    csv_labels,
     csv_response,
+    csv_times,
     html_errors,
     lang,
     page_args,
     page_roles,
     pager,
     sla_state,
+    status_labels,
     wants_csv,
 )
 from workflows.definition import BY_NAME, TriggerSpec, WorkflowError
@@ -64,9 +72,11 @@ def inbox():
     page, per_page = page_args()
     query = _inbox_query(request.args)
     if wants_csv():
-        return csv_response("tickets.csv", ["receipt_code", "status", "category", "department", "priority",
-                                            "created_at", "resolve_deadline", "sla_state", "remaining_seconds",
-                                            "title"], _csv_rows(inbox_export(query, user)))
+        return csv_response("tickets.csv", [_("Mã biên nhận"), _("Trạng thái"), _("Lĩnh vực"), _("Đơn vị"),
+                                            _("Mức độ"), _("Thời điểm tạo (giờ Việt Nam)"),
+                                            _("Hạn trả lời (giờ Việt Nam)"), _("Tình trạng hạn"),
+                                            _("Còn lại (giây làm việc)"), _("Tiêu đề")],
+                            _csv_rows(inbox_export(query, user)))
     items, total = inbox_page(query, user, page, per_page)
     rows = TicketSummaryOut(many=True).dump(items)
     for row in rows:
@@ -80,17 +90,18 @@ def inbox():
                            categories=categories, departments=departments, statuses=list(Status))
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value is not None else None
-
-
 def _csv_rows(rows: Iterable[Any]) -> Iterator[list[Any]]:
-    """``inbox_export`` rows as the CSV's cells (the same values as the page's ``TicketSummaryOut``)."""
+    """``inbox_export`` rows as the CSV's cells (the same values as the page's ``TicketSummaryOut``),
+    codes as their labels and times local."""
     now = datetime.now(UTC)
+    statuses, priorities, states = status_labels(), csv_labels(PRIORITY_LABELS), csv_labels(STATE_LABELS)
+    no_dept, csv_time = _("(chưa có đơn vị)"), csv_times()
     for code, status, category, department, priority, created_at, deadline, title, *clocks in rows:
         urgent = sla_state([clock_view(c, now) for c in clocks if c is not None]) or {}
-        yield [code, status, category, department, priority, _iso(created_at), _iso(deadline),
-               urgent.get("state"), urgent.get("remaining_seconds"), title]
+        state = urgent.get("state")
+        yield [code, statuses.get(status, status), category, department or no_dept, priorities.get(priority, priority),
+               csv_time(created_at), csv_time(deadline), states.get(state, state) if state else None,
+               urgent.get("remaining_seconds"), title]
 
 
 # -- the ticket page ------------------------------------------------------------
@@ -100,10 +111,36 @@ FIELD_LABELS = {"answer": _l("Nội dung trả lời công dân"), "reason": _l(
                 "duplicate_of": _l("Mã biên nhận phiếu gốc")}
 
 
+# Who reads what a field holds, said beside it before it is sent: the citizen (texted, published)
+# or staff only. A field of a trigger not listed here is internal.
+PUBLIC_FIELDS = {
+    ("resolve", "answer"): _l("Gửi SMS cho công dân và công khai trên trang tra cứu"),
+    ("request_info", "note"): _l("Gửi SMS cho công dân và hiện trên trang tra cứu"),
+    ("reject", "answer"): _l("Công khai trên trang tra cứu; để trống thì dùng câu trả lời chuẩn của 1022"),
+}
+INTERNAL = _l("Nội bộ — công dân không thấy")
+# Where a trigger's field means something more precise than its generic label.
+TRIGGER_FIELD_LABELS = {("request_info", "note"): _l("Câu hỏi gửi công dân"),
+                        ("reject", "answer"): _l("Trả lời công dân (không bắt buộc)")}
+OPTIONAL_FIELDS = {"reject": ("answer",)}
+
+
 def form_fields(spec: TriggerSpec) -> list[str]:
-    """The fields of a trigger's form: what it requires, and a note when it asks for no text."""
-    fields = list(spec.required)
+    """The fields of a trigger's form: what it requires or may take, and a note when it asks for no text."""
+    fields = [*spec.required, *OPTIONAL_FIELDS.get(spec.name, ())]
     return fields if {"note", "reason", "answer"} & set(fields) else [*fields, "note"]
+
+
+def field_label(trigger: str, field: str) -> str:
+    return str(TRIGGER_FIELD_LABELS.get((trigger, field), FIELD_LABELS[field]))
+
+
+def field_audience(trigger: str, field: str) -> tuple[bool, str] | None:
+    """(public, what to say) for a text field; None for fields that are not text."""
+    if field not in FIELD_LIMITS:
+        return None
+    said = PUBLIC_FIELDS.get((trigger, field))
+    return (True, str(said)) if said is not None else (False, str(INTERNAL))
 
 
 def _failure(exc: WorkflowError, trigger: str) -> dict[str, Any]:
@@ -113,7 +150,7 @@ def _failure(exc: WorkflowError, trigger: str) -> dict[str, Any]:
     message = exc.text(lang())
     on_form = spec is not None and exc.field in form_fields(spec)
     if exc.field in FIELD_LABELS and not on_form:
-        message = _("%(field)s: %(message)s", field=FIELD_LABELS[exc.field], message=message)
+        message = _("%(field)s: %(message)s", field=field_label(trigger, exc.field), message=message)
     return {"trigger": trigger, "field": exc.field if on_form else None, "message": message,
             "values": request.form}
 
@@ -125,7 +162,8 @@ def _load(ticket_id: int) -> Ticket:
         abort(exc.status)
 
 
-def _render(ticket: Ticket, failed: dict[str, Any] | None = None, status: int = 200):
+def _render(ticket: Ticket, failed: dict[str, Any] | None = None, status: int = 200,
+            comment: dict[str, str] | None = None, upload: dict[str, str] | None = None):
     user = current_user._get_current_object()
     pending = db.session.scalar(select(ExtensionRequest).where(ExtensionRequest.ticket_id == ticket.id,
                                                                ExtensionRequest.status == "pending"))
@@ -134,14 +172,18 @@ def _render(ticket: Ticket, failed: dict[str, Any] | None = None, status: int = 
     data = TicketDetailOut().dump(ticket)
     return render_template("web/ticket.html", t=data, ticket=ticket, triggers=allowed_triggers(ticket, user),
                            urgent=sla_state(data["sla"]), failed=failed or {}, pending=pending,
-                           departments=departments, field_labels=FIELD_LABELS, form_fields=form_fields,
+                           departments=departments, field_label=field_label, field_audience=field_audience,
+                           form_fields=form_fields, previewed=PREVIEWED, comment=comment or {}, upload=upload or {},
                            this_page=url_for("web_department.ticket_page", ticket_id=ticket.id)), status
 
 
 @bp.route("/tickets/<int:ticket_id>")
 @page_roles(*STAFF)
 def ticket_page(ticket_id: int):
-    return _render(_load(ticket_id))
+    ticket = _load(ticket_id)
+    audit.record("view_personal_data", actor=current_user._get_current_object(), target_type="ticket",
+                 target_id=ticket.id, details={"via": "page", "contact_id": ticket.contact_id}, commit=True)
+    return _render(ticket)
 
 
 # The longest value of each field (the API's TransitionIn has the same); anything else is short.
@@ -219,3 +261,38 @@ def _still_visible(ticket_id: int, user: Any) -> bool:
     except ApiError:
         return False
     return True
+
+
+@bp.route("/tickets/<int:ticket_id>/comments", methods=["POST"])
+@checks_own_text  # an overlong or NUL comment is shown beside the field with what was typed
+@page_roles(*STAFF)
+def comment(ticket_id: int):
+    """An internal comment from the ticket page (services/comments.py, as the API writes it)."""
+    ticket = _load(ticket_id)
+    text = request.form.get("text", "")
+    problem = (_("Hãy nhập nội dung ghi chú") if not text.strip() else text_error(text, MAX_TEXT))
+    if problem is not None:
+        return _render(ticket, comment={"value": text, "message": problem}, status=422)
+    add_comment(ticket, current_user._get_current_object(), text)
+    db.session.commit()
+    flash(_("Đã lưu ghi chú nội bộ"), "success")
+    return redirect(url_for("web_department.ticket_page", ticket_id=ticket_id) + "#hist-h")
+
+
+@bp.route("/tickets/<int:ticket_id>/sms-preview", methods=["POST"])
+@page_roles(*STAFF)
+def sms_preview(ticket_id: int):
+    """The SMS that firing ``trigger`` with ``text`` would send, with its parts (the page shows it
+    under the field as staff type). Writes nothing."""
+    ticket = _load(ticket_id)
+    trigger, text = request.form.get("trigger", ""), request.form.get("text", "")
+    if trigger not in PREVIEWED or text_error(text, MAX_TEXT) is not None:
+        return jsonify({"error": _("Không xem trước được nội dung này")}), 422
+    found = preview(ticket, trigger, text)
+    if found is None:
+        return jsonify({"sent": False, "message": _("Công dân không nhận tin nhắn (không có số điện thoại, "
+                                                    "chưa đồng ý hoặc đã từ chối nhận tin)")})
+    encoding = _("Unicode (có dấu)") if found.count.encoding == "ucs2" else _("không dấu (GSM-7)")
+    return jsonify({"sent": True, "body": found.body, "segments": found.count.segments, "units": found.count.units,
+                    "message": _("%(n)d phần tin nhắn, %(units)d ký tự, %(encoding)s", n=found.count.segments,
+                                 units=found.count.units, encoding=encoding)})

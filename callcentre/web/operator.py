@@ -23,12 +23,16 @@ from callcentre.http.pagination import paginate
 from callcentre.http.request_guard import checks_own_text
 from callcentre.models import Call, Category, Department, Disposition, Ticket
 from callcentre.schemas.ticket import TicketCreate, TicketSummaryOut
+from callcentre.services import audit
 from callcentre.services.call_log import ConsoleCall, find_ticket_by_code, log_console_call
 from callcentre.services.calls import LOGGED_BY_ANOTHER, OTHER_NUMBER, update_call
 from callcentre.services.queries import caller_history
 from callcentre.web.forms import CallForm, add_errors
 from callcentre.web.helpers import (
+    DISPOSITION_LABELS,
+    csv_labels,
     csv_response,
+    csv_times,
     html_errors,
     lang,
     page_args,
@@ -69,7 +73,9 @@ def _call_sid(text: str | None) -> str | None:
     return text if _CALL_SID.fullmatch(text) else None
 
 
-def _page(form: CallForm, status: int = 200, created: Ticket | None = None, call_sid: str | None = None):
+def _page(form: CallForm, status: int = 200, created: Ticket | None = None, call_sid: str | None = None,
+          prefill: bool = False):
+    """The console; ``prefill``: a fresh screen pop, whose name field starts with the caller's known name."""
     categories, departments = _choices(form)
     history, phone_error = None, None
     phone = (form.phone.data or "").strip()
@@ -77,15 +83,26 @@ def _page(form: CallForm, status: int = 200, created: Ticket | None = None, call
         try:
             history = caller_history(to_e164(phone))
             history["tickets"] = TicketSummaryOut(many=True).dump(history["tickets"])
+            if prefill and history["contact"] is not None and not form.name.data:
+                form.name.data = history["contact"].name
         except InvalidPhone:
             phone_error = _("Số điện thoại không hợp lệ")
             if phone_error not in form.phone.errors:
                 form.phone.errors = [*form.phone.errors, phone_error]
     page, per_page = page_args(10)
     callbacks, total = paginate(_callbacks_stmt(), page, per_page)
+    if history is not None:  # the caller's history is on screen: a view of personal data
+        _audit_view(history, "screen_pop")
     return render_template("web/operator.html", form=form, categories=categories, history=history,
                            created=created, callbacks=callbacks, p=pager(page, per_page, total),
                            search_key=search_key, call_sid=call_sid), status
+
+
+def _audit_view(history: dict[str, Any], via: str) -> None:
+    contact = history["contact"]
+    audit.record("view_personal_data", actor=current_user._get_current_object(), target_type="contact",
+                 target_id=contact.id if contact is not None else None,
+                 details={"via": via, "phone": history["phone"]}, commit=True)
 
 
 @bp.route("")
@@ -101,7 +118,7 @@ def console():
     created = None
     if _row_id(request.args.get("created", "")) is not None:
         created = db.session.get(Ticket, int(request.args["created"]))
-    return _page(form, created=created, call_sid=_call_sid(request.args.get("call")))
+    return _page(form, created=created, call_sid=_call_sid(request.args.get("call")), prefill=True)
 
 
 def _started(form: CallForm) -> datetime:
@@ -216,6 +233,7 @@ def call_pop(call_id: int):
     history = caller_history(call.from_number)
     history["tickets"] = TicketSummaryOut(many=True).dump(history["tickets"])
     history["calls"] = [c for c in history["calls"] if c.id != call.id]  # earlier calls, not this one
+    _audit_view(history, "call_pop")
     return render_template("web/call_pop.html", call=call, history=history)
 
 
@@ -239,6 +257,11 @@ def callbacks_csv():
         return redirect(url_for("web_operator.console"))
     stmt = (_callbacks_stmt().with_only_columns(Call.id, Call.from_number, Call.started_at, Call.disposition)
             .limit(10000))
-    return csv_response("callbacks.csv", ["call_id", "from_number", "started_at", "disposition"],
-                        ([call_id, number, started.isoformat(), disposition]
+    outcomes, unclassified, csv_time = csv_labels(DISPOSITION_LABELS), _("(chưa phân loại)"), csv_times()
+    audit.record("export_personal_data", actor=current_user._get_current_object(), target_type="export",
+                 target_id="callbacks.csv", commit=True)
+    return csv_response("callbacks.csv", [_("Mã cuộc gọi"), _("Số gọi"), _("Thời điểm gọi (giờ Việt Nam)"),
+                                          _("Kết quả cuộc gọi")],
+                        ([call_id, number, csv_time(started),
+                          outcomes.get(disposition, disposition) if disposition else unclassified]
                          for call_id, number, started, disposition in streamed_rows(stmt)))

@@ -62,7 +62,8 @@ def test_full_lifecycle_records_every_step(api_as, app) -> None:
     assert "request_extension" not in [e["kind"] for e in public["public_events"]]
     with app.app_context():
         clocks = db.session.scalars(sa.select(SlaClock).where(SlaClock.ticket_id == tid)).all()
-        assert {c.kind: c.stop_reason for c in clocks} == {"accept": "accepted", "resolve": "resolved"}
+        assert {c.kind: c.stop_reason for c in clocks} == {"accept": "accepted", "resolve": "resolved",
+                                                             "forward": "assigned"}
         assert all(c.next_check_at is None for c in clocks)
 
 

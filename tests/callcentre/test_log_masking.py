@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from callcentre.core.log_masking import PhoneMaskingFilter, mask_phones
+from callcentre.core.log_masking import PhoneMaskingFilter, mask_phones, remove_phones
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,3 +103,8 @@ def test_gunicorn_access_log_is_masked(services, tmp_path) -> None:
     assert "phone=091*****78" in text and "%2B849******21" in text, text
     assert "912345678" not in text and "987654321" not in text
     assert b"912345678" not in errors
+
+
+def test_remove_phones_replaces_whole_numbers_and_leaves_other_digits() -> None:
+    text = "Gọi 0912 345 678 hoặc +84 28 3823 4567, phiếu 2024, mã 12345"
+    assert remove_phones(text, "[x]") == "Gọi [x] hoặc [x], phiếu 2024, mã 12345"

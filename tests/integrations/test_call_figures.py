@@ -84,7 +84,8 @@ def test_each_figure_equals_the_one_recomputed_from_the_logged_calls(app, make_a
     }
     assert "trả lời trong 20 giây" in html
     csv = signed_in(app, "supervisor").get("/supervisor?csv=calls&days=7").get_data(as_text=True)
-    assert csv.splitlines()[0].lstrip("\ufeff") == "day,calls,answered,abandoned,voicemail,callbacks"
+    assert csv.splitlines()[0].lstrip("\ufeff") == ("Ngày,Số cuộc gọi đến,Được trả lời,Bị bỏ nhỡ,"
+                                                     "Để lại lời nhắn,Đã gọi lại")
     assert csv.splitlines()[-1].endswith(",9,6,1,1,2")
 
 

@@ -46,7 +46,7 @@ def test_post_then_get_round_trip_in_both_formats(app, client, post) -> None:
     with app.app_context():
         ticket = db.session.scalars(sa.select(Ticket).where(Ticket.receipt_code == code)).one()
         assert ticket.channel == "app" and ticket.created_by_id is None
-        assert ticket.contact.phone == "+84912345678" and ticket.contact.name == "An Nguyễn Văn"
+        assert ticket.contact.phone == "+84912345678" and ticket.contact.name == "Nguyễn Văn An"
         assert ticket.description.startswith("Khói bụi")
         [event] = ticket.events
         assert event.kind == "created" and event.actor_label == "open311:app-dongthap"
@@ -194,7 +194,8 @@ def _three_requests(app, post) -> dict[str, str]:
 def test_get_requests_filters(app, client, post, api_as) -> None:
     codes = _three_requests(app, post)
     resp = api_as("operator").post(f"/api/v1/tickets/{ticket_id(app, codes['closed'])}/transitions",
-                                   {"trigger": "reject", "reason": "Không thuộc thẩm quyền giải quyết"})
+                                   {"trigger": "reject", "reason": "Trùng nội dung quảng cáo, số máy quấy rối",
+                                    "answer": "Không thuộc thẩm quyền giải quyết"})
     assert resp.status_code == 200, resp.json
 
     def ids(query: str = "", fmt: str = "json") -> list[str]:
@@ -223,7 +224,9 @@ def test_get_requests_filters(app, client, post, api_as) -> None:
         codes["closed"], codes["old"]]
     [closed] = client.get(f"{BASE}/requests/{codes['closed']}.json").json
     assert closed["status"] == "closed" and closed["extended_attributes"]["detailed_status"] == "rejected"
+    # What the citizen reads is the answer given with the rejection; the reason stays internal.
     assert closed["status_notes"] == "Không thuộc thẩm quyền giải quyết"
+    assert "quấy rối" not in client.get(f"{BASE}/requests/{codes['closed']}.json").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("query", "message"), [

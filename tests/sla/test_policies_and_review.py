@@ -18,8 +18,9 @@ from workflows.calendar import default_calendar
 
 
 def put_policy(api, **overrides):
+    # A day to forward (tests/services/test_forward_clock.py tests that clock): these are about the others.
     body = {"category": "TN-MT", "priority": "normal", "accept_within": "PT1H", "resolve_within": "P2D",
-            "warn_at": 0.5, **overrides}
+            "forward_within": "P1D", "warn_at": 0.5, **overrides}
     return api.put("/api/v1/sla/policies", body)
 
 
@@ -52,7 +53,7 @@ def test_policy_put_validates_and_new_tickets_use_it_at_once(api_as) -> None:
     created = datetime.fromisoformat(t["created_at"])
     assert deadline == default_calendar().add_working_time(created, timedelta(hours=24))  # 3 working days of 8h
     assert created >= before - timedelta(seconds=1)
-    [clock] = t["sla"]
+    [clock] = [c for c in t["sla"] if c["kind"] != "forward"]
     assert clock["kind"] == "resolve" and clock["running"] and clock["state"] == "on_time"
     assert 0 < clock["remaining_seconds"] <= 24 * 3600
 
@@ -80,7 +81,8 @@ def test_a_policy_stored_before_the_365_day_bound_gets_the_defaults(app, api_as,
     assert datetime.fromisoformat(first.json["resolve_deadline"]) == \
         default_calendar().add_working_time(created, timedelta(hours=80))
     with app.app_context():
-        clock = db.session.scalars(sa.select(SlaClock).where(SlaClock.ticket_id == first.json["id"])).one()
+        clock = db.session.scalars(sa.select(SlaClock).where(SlaClock.ticket_id == first.json["id"],
+                                                            SlaClock.kind == "resolve")).one()
         assert clock.policy_id is None and clock.warn_fraction == app.config["SLA_DEFAULT_WARN_AT"]
     warnings = [r for r in caplog.records if r.name == "callcentre.sla.policies"]
     assert len(warnings) == 1  # once per policy, not once per ticket
@@ -211,7 +213,8 @@ def test_sweep_repairs_lost_timers(app, api_as) -> None:
     put_policy(api_as("admin"), accept_within="PT10M", resolve_within="PT20M", calendar="24x7")
     t = create(api_as)
     with app.app_context():
-        clock = db.session.scalars(sa.select(SlaClock).where(SlaClock.ticket_id == t["id"])).one()
+        clock = db.session.scalars(sa.select(SlaClock).where(SlaClock.ticket_id == t["id"],
+                                                            SlaClock.kind == "resolve")).one()
         epoch = timers.epoch_of(clock.next_check_at)
     assert timers.missing_epochs([epoch], app) == []  # scheduled after the commit
     get_redis(app).flushdb()  # Redis loses everything
@@ -227,7 +230,8 @@ def test_resolving_cancels_the_timer_nobody_needs(app, api_as) -> None:
     put_policy(api_as("admin"), accept_within="PT10M", resolve_within="PT20M", calendar="24x7")
     t = create(api_as)
     with app.app_context():
-        clock = db.session.scalars(sa.select(SlaClock).where(SlaClock.ticket_id == t["id"])).one()
+        clock = db.session.scalars(sa.select(SlaClock).where(SlaClock.ticket_id == t["id"],
+                                                            SlaClock.kind == "resolve")).one()
         epoch = timers.epoch_of(clock.next_check_at)
     for user, trigger, fields in (("operator", "assign", {}), ("officer", "accept", {}),
                                   ("officer", "resolve", {"answer": "xong"})):

@@ -30,9 +30,9 @@ def test_a_formula_in_a_ticket_description_is_text_in_the_inbox_export(app, api_
     ticket = api_as("operator").post("/api/v1/tickets", ticket_payload(description=FORMULA + "\nchi tiết")).json
     api_as("operator").post(f"/api/v1/tickets/{ticket['id']}/transitions", {"trigger": "assign"})
     [row] = _rows(_signed_in(app, "officer").get("/department?format=csv&status=all"))
-    assert row["receipt_code"] == ticket["receipt_code"]
-    assert row["title"] == "'" + FORMULA  # the first line of the description, never evaluated
-    assert row["remaining_seconds"].lstrip("-").isdigit()  # numbers stay numbers
+    assert row["Mã biên nhận"] == ticket["receipt_code"]
+    assert row["Tiêu đề"] == "'" + FORMULA  # the first line of the description, never evaluated
+    assert row["Còn lại (giây làm việc)"].lstrip("-").isdigit()  # numbers stay numbers
 
 
 def test_a_formula_in_an_extension_reason_is_text_in_the_supervisor_export(app, api_as) -> None:
@@ -44,7 +44,7 @@ def test_a_formula_in_an_extension_reason_is_text_in_the_supervisor_export(app, 
         resp = api_as(user).post(f"/api/v1/tickets/{ticket['id']}/transitions", {"trigger": trigger, **fields})
         assert resp.status_code == 200, resp.json
     [row] = _rows(_signed_in(app, "supervisor").get("/supervisor?csv=extensions"))
-    assert row["reason"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert row["Lý do"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
 
 
 @pytest.mark.parametrize(("value", "cell"), [

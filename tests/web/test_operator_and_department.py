@@ -24,6 +24,7 @@ def test_operator_logs_a_call_into_a_ticket_by_keyboard_and_the_department_resol
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert earlier["receipt_code"][:5] in page.inner_text("#hist-h + p + h3 + ul, main")
+    assert page.locator("#name").input_value() == "Nguyễn Văn An"  # the caller's known name, prefilled
     shoot(page, "operator-screen-pop")
     # Focus is on the category search: no diacritics finds "Tài nguyên và môi trường".
     assert page.evaluate("document.activeElement.id") == "category-search"

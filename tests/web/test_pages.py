@@ -35,7 +35,7 @@ def test_inbox_csv_is_utf8_with_the_departments_tickets_only(client, api_as) -> 
     _login(client, "officer")
     resp = client.get("/department?format=csv&status=all")
     text = resp.get_data(as_text=True)
-    assert resp.mimetype == "text/csv" and text.startswith("\ufeffreceipt_code,")
+    assert resp.mimetype == "text/csv" and text.startswith("\ufeffMã biên nhận,")
     assert mine["receipt_code"] in text and other["receipt_code"] not in text
 
 
