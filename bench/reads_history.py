@@ -638,8 +638,9 @@ class HistoryBuilder:
         dl = ("'accept_deadline', to_json(p.a_due), 'resolve_deadline', to_json(coalesce(p.r_due, p.due0))")
         self._run("events", f"""
             INSERT INTO ticket_events (ticket_id, actor_id, actor_label, kind, from_status, to_status, note, payload,
-                                       public, created_at)
-            SELECT ticket_id, actor_id, actor_label, kind, from_status, to_status, note, payload, public, created_at
+                                       public, created_at, department_id)
+            SELECT e.ticket_id, e.actor_id, e.actor_label, e.kind, e.from_status, e.to_status, e.note, e.payload,
+                   e.public, e.created_at, b.department_id
             FROM (
               SELECT p.id AS ticket_id, CASE WHEN p.channel IN ('phone', 'walk_in') THEN p.operator_id END AS actor_id,
                      CASE WHEN p.channel NOT IN ('phone', 'walk_in') THEN 'citizen' END AS actor_label, 'created' AS kind,
@@ -696,8 +697,8 @@ class HistoryBuilder:
               SELECT a.ticket_id, NULL, 'sla', 'sla_' || a.level, NULL, NULL, NULL,
                      json_build_object('clock', a.kind, 'deadline', to_json(a.deadline)), false, a.detected_at, 9
               FROM sla_alerts a
-            ) e
-            ORDER BY created_at, ticket_id, seq
+            ) e JOIN bench_plan b ON b.id = e.ticket_id
+            ORDER BY e.created_at, e.ticket_id, e.seq
         """, p)
         self._run("events", "ANALYZE ticket_events")
 

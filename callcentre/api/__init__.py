@@ -17,6 +17,7 @@ def register_api(app: Flask) -> None:
         comments,
         contacts,
         docs,
+        message_templates,
         messages,
         notifications,
         personal_data,
@@ -35,7 +36,7 @@ def register_api(app: Flask) -> None:
     api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponses()]})  # the shared error answers
     app.register_blueprint(docs.bp)  # /api/v1/docs, with Swagger UI's files from swagger-ui-bundle
     modules = (tickets, transitions, comments, calls, contacts, catalog, public, sla, notifications, messages,
-               api_clients, users, queue, audit, personal_data)
+               api_clients, users, queue, audit, personal_data, message_templates)
     for module in modules:
         # Bearer-token callers carry no cookie to forge; session callers get
         # CSRF checked in auth.authenticated_user().

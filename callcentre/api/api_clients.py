@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from callcentre.core.extensions import db
-from callcentre.http.auth import roles_required
+from callcentre.http.auth import authenticated_user, roles_required
 from callcentre.http.errors import ApiError, field_error
-from callcentre.models import ApiClient, utcnow
-from callcentre.open311.cli import create_client
 from callcentre.schemas.api_client import ApiClientCreated, ApiClientIn, ApiClientOut
+from callcentre.services import api_clients
+from callcentre.services.api_clients import ApiClientError
 from workflows.roles import Role
 
 blp = Blueprint("api_clients", __name__, url_prefix="/api/v1/api-clients",
@@ -24,7 +23,7 @@ blp = Blueprint("api_clients", __name__, url_prefix="/api/v1/api-clients",
 @blp.response(200, ApiClientOut(many=True))
 def list_clients():
     """Every client application, active and revoked (never the keys)."""
-    return db.session.scalars(select(ApiClient).order_by(ApiClient.name)).all()
+    return db.session.scalars(api_clients.clients_query()).all()
 
 
 @blp.route("", methods=["POST"])
@@ -35,10 +34,10 @@ def list_clients():
 def create(data: dict[str, Any]):
     """Issue a key for a new client application; the response is the only place it appears."""
     try:
-        row, plaintext = create_client(data["name"])
-    except ValueError as exc:
-        raise field_error("name", str(exc), 409 if "exists" in str(exc) else 422) from exc
-    db.session.commit()
+        row, plaintext = api_clients.create_client(data["name"], actor=authenticated_user())
+    except ApiClientError as exc:
+        raise field_error(exc.field, str(exc), exc.status) from exc
+    db.session.commit()  # the client and its audit row together
     fields_out = ("name", "prefix", "active", "created_at", "revoked_at", "last_used_at")
     return {**{f: getattr(row, f) for f in fields_out}, "api_key": plaintext}
 
@@ -48,9 +47,9 @@ def create(data: dict[str, Any]):
 @blp.response(204)
 def revoke(name: str):
     """Revoke the client's key (kept for the record; its requests get 403)."""
-    row = db.session.scalar(select(ApiClient).where(ApiClient.name == name))
-    if row is None:
-        raise ApiError(404, "no such API client")
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        db.session.commit()
+    try:
+        _, changed = api_clients.revoke_client(name, actor=authenticated_user())
+    except ApiClientError as exc:
+        raise ApiError(exc.status, str(exc)) from exc
+    if changed:
+        db.session.commit()  # the revocation and its audit row together

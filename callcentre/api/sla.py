@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from callcentre.core.extensions import db
-from callcentre.core.redis_client import get_queue
 from callcentre.http.auth import authenticated_user, roles_required
-from callcentre.http.errors import ApiError, field_error
+from callcentre.http.errors import ApiError
 from callcentre.http.idempotency import commit_response
 from callcentre.http.pagination import envelope
-from callcentre.models import CalendarException, Category, SlaPolicy
-from callcentre.models.types import utcnow
+from callcentre.models import Category, SlaPolicy
 from callcentre.schemas.sla import (
     AckIn,
     AtRiskOut,
@@ -30,11 +27,12 @@ from callcentre.schemas.sla import (
     SummaryQuery,
     SummaryRow,
 )
+from callcentre.services import sla_admin
 from callcentre.services.alerts import acknowledge_alert
 from callcentre.services.queries import alert_view, alerts_page, at_risk_rows
 from callcentre.services.reports import sla_summary
-from callcentre.sla.calendars import calendar_row, ensure_default_calendars
-from callcentre.sla.clocks import recompute_calendar
+from callcentre.services.sla_admin import SlaAdminError
+from callcentre.sla.calendars import ensure_default_calendars
 from workflows.roles import MANAGERS, STAFF
 
 blp = Blueprint("sla", __name__, url_prefix="/api/v1/sla", description="SLA policies and breach review")
@@ -58,27 +56,17 @@ def list_policies():
 @blp.response(200, PolicyOut)
 def put_policy(data: dict[str, Any]):
     """Create or replace the policy of a category and priority; new tickets use it at once."""
-    user = authenticated_user()
-    category = db.session.scalar(select(Category).where(Category.code == data["category"]))
-    if category is None:
-        raise field_error("category", f"unknown category code '{data['category']}'")
     try:
-        calendar = calendar_row(data["calendar"])
-    except LookupError as exc:
-        raise field_error("calendar", f"unknown calendar '{data['calendar']}'") from exc
-    policy = db.session.scalar(
-        select(SlaPolicy).where(SlaPolicy.category_id == category.id, SlaPolicy.priority == data["priority"])
-    )
-    created = policy is None
-    if policy is None:
-        policy = SlaPolicy(category=category, priority=data["priority"])
-        db.session.add(policy)
-    policy.accept_within, policy.resolve_within = data["accept_within"], data["resolve_within"]
-    policy.forward_within = data["forward_within"]  # omitted: NULL, the default applies
-    policy.warn_at, policy.calendar, policy.updated_by_id = data["warn_at"], calendar, user.id
-    policy.updated_at = utcnow()
-    db.session.flush()
+        policy, created = sla_admin.put_policy(data, authenticated_user())
+    except SlaAdminError as exc:
+        raise _refused(exc) from exc
     return commit_response(PolicyOut().dump(policy), 201 if created else 200)
+
+
+def _refused(exc: SlaAdminError) -> ApiError:
+    if exc.status == 404:
+        return ApiError(404, next(iter(exc.errors.values())))
+    return ApiError(exc.status, "invalid input", {"json": {field: [reason] for field, reason in exc.errors.items()}})
 
 
 # -- calendars ----------------------------------------------------------------
@@ -101,28 +89,26 @@ def list_calendars():
 @blp.response(201, CalendarOut)
 def add_exception(data: dict[str, Any], name: str):
     """Add a day off (typhoon) or a worked day (swap); open tickets' deadlines are recomputed."""
-    user = authenticated_user()
     try:
-        calendar = calendar_row(name)
-    except LookupError as exc:
-        raise ApiError(404, f"no calendar named '{name}'") from exc
-    existing = db.session.scalar(select(CalendarException).where(
-        CalendarException.calendar_id == calendar.id, CalendarException.day == data["date"]))
-    if existing is not None:
-        existing.kind, existing.note = data["kind"], data["note"]
-    else:
-        calendar.exceptions.append(CalendarException(day=data["date"], kind=data["kind"], note=data["note"],
-                                                     created_by_id=user.id))
-    calendar.revision += 1
-    db.session.flush()
-    body = CalendarOut().dump(calendar)
-    response = commit_response(body, 201)
+        calendar = sla_admin.add_exception(name, data, authenticated_user())
+    except SlaAdminError as exc:
+        raise _refused(exc) from exc
+    response = commit_response(CalendarOut().dump(calendar), 201)
+    sla_admin.refresh_deadlines(calendar)
+    return response
+
+
+@blp.route("/calendars/<string:name>/exceptions/<int:exception_id>", methods=["DELETE"])
+@roles_required(*MANAGERS)
+@blp.response(200, CalendarOut)
+def delete_exception(name: str, exception_id: int):
+    """Remove an exception (its ``id`` from ``GET /calendars``); open tickets' deadlines are recomputed."""
     try:
-        get_queue().enqueue("callcentre.sla.jobs.recompute_calendar_job", calendar.id,
-                            job_id=f"sla-recompute-{calendar.id}-{calendar.revision}")
-    except Exception:  # noqa: BLE001 - no Redis: do it now rather than leave deadlines wrong
-        current_app.logger.warning("recompute not queued; running it in the request", exc_info=True)
-        recompute_calendar(calendar.id)
+        calendar = sla_admin.delete_exception(name, exception_id, authenticated_user())
+    except SlaAdminError as exc:
+        raise _refused(exc) from exc
+    response = commit_response(CalendarOut().dump(calendar), 200)
+    sla_admin.refresh_deadlines(calendar)
     return response
 
 

@@ -1,4 +1,4 @@
-"""Staff accounts and their API tokens, for admins: list, create, deactivate, issue and revoke tokens.
+"""Staff accounts and their API tokens, for admins: list, create, edit, deactivate, issue and revoke tokens.
 
 No Idempotency-Key here: its record would keep the new token's plaintext, which is stored nowhere.
 """
@@ -14,7 +14,16 @@ from callcentre.http.auth import authenticated_user, roles_required
 from callcentre.http.errors import ApiError, field_error
 from callcentre.http.pagination import envelope, paginate
 from callcentre.models import ApiToken, User
-from callcentre.schemas.user import PasswordIn, TokenCreated, TokenOut, UserCreate, UserOut, UserPage, UserQuery
+from callcentre.schemas.user import (
+    PasswordIn,
+    TokenCreated,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserPage,
+    UserQuery,
+    UserUpdate,
+)
 from callcentre.services import accounts, audit
 from callcentre.services.accounts import AccountError
 from workflows.roles import Role
@@ -62,6 +71,27 @@ def create_user(data: dict[str, Any]):
     return user
 
 
+@blp.route("/<int:user_id>", methods=["PATCH"])
+@roles_required(Role.ADMIN)
+@blp.arguments(UserUpdate)
+@blp.response(200, UserOut)
+@blp.alt_response(409, response="CONFLICT", description="your own role")
+def update_user(data: dict[str, Any], user_id: int):
+    """Change ``role``, ``department`` (a code; null for none) or ``full_name``; what is left out
+    stays. Same rules as creating: a department role needs a department (422 otherwise)."""
+    user = _user(user_id)
+    before = audit.user_state(user)
+    try:
+        accounts.update_user(user, role=data.get("role"), department_code=data.get("department", ...),
+                             full_name=data.get("full_name"), actor=authenticated_user())
+    except AccountError as exc:
+        raise _refused(exc) from exc
+    if audit.user_state(user) != before:
+        _audit_user("user_update", user, before)
+    db.session.commit()
+    return user
+
+
 def _audit_user(action: str, user: User, before: dict[str, Any] | None, **extra: Any) -> None:
     """Audited in the change's transaction (the callers commit both)."""
     audit.record(action, actor=authenticated_user(), target_type="user", target_id=user.id,
@@ -78,10 +108,10 @@ def _audit_token(action: str, token: ApiToken) -> None:
 @blp.arguments(PasswordIn)
 @blp.response(204)
 def set_password(data: dict[str, Any], user_id: int):
-    """Set a new password (policy as for a new account)."""
+    """Set a new password (policy as for a new account); the user's web sessions end."""
     user = _user(user_id)
     try:
-        accounts.set_password(user, data["password"])
+        accounts.reset_password(user, data["password"])
     except AccountError as exc:
         raise _refused(exc) from exc
     _audit_user("user_update", user, audit.user_state(user), changed=["password"])  # never the password itself
@@ -93,12 +123,13 @@ def set_password(data: dict[str, Any], user_id: int):
 @blp.response(200, UserOut)
 @blp.alt_response(409, response="CONFLICT", description="your own account")
 def deactivate(user_id: int):
-    """Refuse the user's tokens and web sessions from the next request on (kept for the record)."""
+    """Refuse the user's tokens from the next request on (kept for the record); end their web sessions."""
     user = _user(user_id)
-    if user.id == authenticated_user().id:
-        raise ApiError(409, "you cannot deactivate your own account")
     before = audit.user_state(user)
-    accounts.set_active(user, False)
+    try:
+        accounts.set_active(user, False, actor=authenticated_user())
+    except AccountError as exc:
+        raise _refused(exc) from exc
     _audit_user("user_update", user, before)
     db.session.commit()
     return user

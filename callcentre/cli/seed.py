@@ -25,6 +25,8 @@ def seed_reference_data() -> None:
     for code, name_vi, name_en, level, commune in seed_data.DEPARTMENTS:
         dept = departments.get(code) or Department(code=code)
         dept.name_vi, dept.name_en, dept.level, dept.commune_code = name_vi, name_en, level, commune
+        if commune and not dept.commune_codes:  # an admin's later list is kept
+            dept.commune_codes = [commune]
         db.session.add(dept)
         departments[code] = dept
     db.session.flush()

@@ -72,9 +72,11 @@ def sign_out() -> None:
     logout_user()
 
 
-def end_sessions_of(user_id: int) -> int:
-    """End every live session of a user (e.g. on deactivation or a password change); the caller commits."""
-    result = db.session.execute(update(StaffSession).where(StaffSession.user_id == user_id,
-                                                           StaffSession.ended_at.is_(None))
-                                .values(ended_at=utcnow()))
+def end_sessions_of(user_id: int, keep: int | None = None) -> int:
+    """End every live session of a user but ``keep`` (a session id), e.g. on deactivation or a
+    password change; the caller commits. The user's next request with one finds no live row."""
+    stmt = update(StaffSession).where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(StaffSession.id != keep)
+    result = db.session.execute(stmt.values(ended_at=utcnow()))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -52,8 +52,8 @@ DEFAULTS: dict[tuple[str, str], str] = {
     # Replies to the citizen's answer by SMS: a rating, KHONG, or the information asked for.
     ("feedback_thanks", "vi"): "1022: Cảm ơn quý vị đã đánh giá {rating}/5 cho trả lời phản ánh {code}.",
     ("feedback_thanks", "en"): "1022: thank you for rating the answer to report {code} {rating}/5.",
-    ("dispute_received", "vi"): "1022: Đã ghi nhận phản ánh {code} chưa được giải quyết. Phiếu đã được mở lại "
-                                "để xử lý tiếp. {link}",
+    ("dispute_received", "vi"): "1022: Đã ghi nhận phản ánh {code} chưa được giải quyết và đã mở lại để xử lý "
+                                "tiếp. {link}",
     ("dispute_received", "en"): "1022: noted that report {code} is not solved. It was reopened for further "
                                 "work. {link}",
     ("feedback_expired", "vi"): "1022: Phản ánh {code} đã được trả lời quá {days} ngày, không thể đánh giá "
@@ -103,13 +103,19 @@ def template_body(kind: str, language: str, channel: str = "sms") -> str:
             MessageTemplate.kind == kind, MessageTemplate.channel == channel,
             MessageTemplate.language.in_((language, "vi")))
     ).all())
-    return rows.get(language) or rows.get("vi") or DEFAULTS.get((kind, language)) or DEFAULTS[(kind, "vi")]
+    # The language's own default before a Vietnamese text: one edited row must not turn English messages Vietnamese.
+    return rows.get(language) or DEFAULTS.get((kind, language)) or rows.get("vi") or DEFAULTS[(kind, "vi")]
 
 
 def render(kind: str, language: str, params: Mapping[str, str], *, channel: str = "sms",
            strip: bool = False) -> str:
     """The text of ``kind`` for a citizen; ``strip``: Vietnamese without diacritics (GSM-7, cheaper)."""
-    text = template_body(kind, language, channel).format_map(_Blank(params))
+    return fill(template_body(kind, language, channel), params, strip=strip)
+
+
+def fill(body: str, params: Mapping[str, str], *, strip: bool = False) -> str:
+    """``body`` with its placeholders filled (the admin page previews an unsaved body with it)."""
+    text = body.format_map(_Blank(params))
     text = " ".join(text.split())  # an empty placeholder must not leave double spaces
     return strip_diacritics(text) if strip else text
 

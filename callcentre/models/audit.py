@@ -18,8 +18,12 @@ from callcentre.models.types import UTCDateTime, utcnow
 
 # The vocabulary: what ``action`` and ``target_type`` hold (the API's filters accept these only).
 ACTIONS = ("login", "login_failed", "logout", "view_personal_data", "export_personal_data", "erase_personal_data",
-           "user_create", "user_update", "token_create", "token_revoke")
-TARGET_TYPES = ("user", "token", "ticket", "contact", "export")
+           "user_create", "user_update", "token_create", "token_revoke",
+           "template_update", "department_create", "department_update", "category_create", "category_update",
+           "policy_update", "calendar_exception_add", "calendar_exception_delete", "api_client_create",
+           "api_client_revoke")
+TARGET_TYPES = ("user", "token", "ticket", "contact", "export", "template", "department", "category", "policy",
+                "calendar", "api_client")
 
 
 class AuditEvent(Model):

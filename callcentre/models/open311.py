@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
@@ -14,6 +15,8 @@ from callcentre.models.types import UTCDateTime, utcnow
 from callcentre.models.user import User, hash_token
 
 KEY_PREFIX = "o311_"
+# A client's name: it is also its URL segment and the ticket's creator label "open311:<name>".
+CLIENT_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 
 
 class ApiClient(Model):

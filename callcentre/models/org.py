@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callcentre.core.extensions import Model
@@ -18,6 +18,8 @@ class Department(Model):
     # "province" for sở/ngành, "commune" for UBND xã/phường.
     level: Mapped[str] = mapped_column(String(20), default="province")
     commune_code: Mapped[str | None] = mapped_column(String(10))
+    # The communes a UBND xã/phường answers for (codes of formats/geo.py); not routed on yet.
+    commune_codes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __repr__(self) -> str:
@@ -34,6 +36,8 @@ class Category(Model):
     # Lower-case, diacritics stripped: "moi truong" finds "Môi trường".
     search_text: Mapped[str] = mapped_column(String(500), default="")
     default_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    # "province": handled by a sở/ngành; "commune": by the UBND xã/phường (not routed on yet).
+    level: Mapped[str] = mapped_column(String(10), default="province", server_default="province")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     default_department: Mapped[Department] = relationship(lazy="joined")

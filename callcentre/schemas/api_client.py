@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from callcentre.open311.cli import NAME
+from callcentre.models.open311 import CLIENT_NAME
 from callcentre.schemas.common import UTCDateTime
 
 
 class ApiClientIn(Schema):
     name = fields.String(required=True, validate=validate.Regexp(
-        NAME, error="1-32 lower-case letters, digits, '.', '_' or '-'"))
+        CLIENT_NAME, error="1-32 lower-case letters, digits, '.', '_' or '-'"))
 
 
 class ApiClientOut(Schema):

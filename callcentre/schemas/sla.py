@@ -53,6 +53,7 @@ class ExceptionIn(Schema):
 
 
 class ExceptionOut(Schema):
+    id = fields.Integer(metadata={"description": "for DELETE /calendars/{name}/exceptions/{id}"})
     date = fields.Date(attribute="day")
     kind = fields.String()
     note = fields.String(allow_none=True)

@@ -47,6 +47,14 @@ class UserCreate(Schema):
     password = PasswordField()
 
 
+class UserUpdate(Schema):
+    """Only the fields given change."""
+
+    role = fields.String(validate=validate.OneOf(ROLES))
+    department = Text(50, allow_none=True, metadata={"description": "department code; null: none"})
+    full_name = Text(200)
+
+
 class PasswordIn(Schema):
     password = PasswordField()
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import timedelta
+from types import EllipsisType
 
 from flask import current_app
 from sqlalchemy import Select, select
 
 from callcentre.core.extensions import db
+from callcentre.formats.limits import text_problem
+from callcentre.http.staff_sessions import end_sessions_of
 from callcentre.models import ApiToken, Department, User, utcnow
 from callcentre.services.password_policy import WeakPassword, check_password_policy
 from workflows.roles import DEPARTMENT_ROLES, Role
@@ -54,24 +57,66 @@ def users_query(role: str | None = None, active: bool | None = None) -> Select[t
     return stmt
 
 
+def _department(code: str | None) -> Department | None:
+    if not code:
+        return None
+    department = db.session.scalar(select(Department).where(Department.code == code))
+    if department is None:
+        raise AccountError(f"Không có đơn vị mã '{code}' / no department with code '{code}'", "department")
+    return department
+
+
+def _check_role(role: str, department: Department | None) -> None:
+    if role not in {r.value for r in Role}:
+        raise AccountError(f"Vai trò không hợp lệ / unknown role '{role}'", "role")
+    if Role(role) in DEPARTMENT_ROLES and department is None:
+        raise AccountError(f"Vai trò này cần chọn đơn vị / role '{role}' needs a department", "department")
+
+
+def _check_full_name(full_name: str) -> None:
+    if text_problem(full_name, 200) is not None:
+        raise AccountError("Họ tên tối đa 200 ký tự, không có ký tự NUL / "
+                           "full_name: at most 200 characters, no NUL", "full_name")
+
+
 def create_user(username: str, role: str, password: str, department_code: str | None = None,
                 full_name: str = "") -> User:
     if not USERNAME.match(username):
-        raise AccountError("username: 2-80 lower-case letters, digits, '.', '_' or '-'", "username")
+        raise AccountError("Tên đăng nhập: 2-80 chữ thường không dấu, số, '.', '_' hoặc '-' / "
+                           "username: 2-80 lower-case letters, digits, '.', '_' or '-'", "username")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError(f"user '{username}' already exists", "username", 409)
-    department = None
-    if department_code:
-        department = db.session.scalar(select(Department).where(Department.code == department_code))
-        if department is None:
-            raise AccountError(f"no department with code '{department_code}'", "department")
-    if Role(role) in DEPARTMENT_ROLES and department is None:
-        raise AccountError(f"role '{role}' needs a department", "department")
+        raise AccountError(f"Tên đăng nhập '{username}' đã có / user '{username}' already exists", "username", 409)
+    department = _department(department_code)
+    _check_role(role, department)
+    _check_full_name(full_name)
     user = User(username=username, role=role, department=department, full_name=full_name, active=True)
     set_password(user, password)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def update_user(user: User, role: str | None = None, department_code: str | None | EllipsisType = ...,
+                full_name: str | None = None, actor: User | None = None) -> None:
+    """Change what is given (``department_code`` ``...``: kept, None or "": none), with the rules
+    of ``create_user``; nothing is changed when any of it is refused. A role takes effect at the
+    user's next request (sessions and tokens look the user up each time)."""
+    new_role = user.role if role is None else role
+    department = user.department if isinstance(department_code, EllipsisType) else _department(department_code)
+    _check_role(new_role, department)
+    if new_role != user.role:
+        _refuse_self(user, actor, "Không thể đổi vai trò của chính mình", "you cannot change your own role")
+    if full_name is not None:
+        _check_full_name(full_name)
+        user.full_name = full_name
+    user.role = new_role
+    user.department = department
+
+
+def _refuse_self(user: User, actor: User | None, vi: str, en: str) -> None:
+    # An admin may not lock themselves out: another admin has to do it.
+    if actor is not None and user.id == actor.id:
+        raise AccountError(f"{vi} / {en}", status=409)
 
 
 def set_password(user: User, password: str) -> None:
@@ -83,10 +128,21 @@ def set_password(user: User, password: str) -> None:
     user.set_password(password)
 
 
-def set_active(user: User, active: bool) -> None:
+def reset_password(user: User, password: str, keep_session: int | None = None) -> int:
+    """A new password for an existing account (policy as ``set_password``); every web session
+    of the user ends (but ``keep_session``: an admin changing their own password stays signed in
+    where they did it), so whoever knew the old password is out. Returns the sessions ended."""
+    set_password(user, password)
+    return end_sessions_of(user.id, keep=keep_session)
+
+
+def set_active(user: User, active: bool, actor: User | None = None) -> None:
     """A deactivated user's tokens and web sessions are refused from the next request on
-    (``http/auth.py`` checks ``User.active`` on every lookup); activating restores the tokens
-    that have not expired or been revoked."""
+    (``http/auth.py`` checks ``User.active`` on every lookup) and the sessions also end, so
+    activating again restores only the tokens that have not expired or been revoked."""
+    if not active:
+        _refuse_self(user, actor, "Không thể khóa tài khoản của chính mình", "you cannot deactivate your own account")
+        end_sessions_of(user.id)
     user.active = active
 
 

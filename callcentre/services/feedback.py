@@ -28,6 +28,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from callcentre.core.extensions import db
@@ -259,17 +260,22 @@ def figures_by_department(days: int, now: datetime | None = None) -> list[dict[s
     now = now or datetime.now(UTC)
     since = _since(days, now)
     dept_cols = (Department.code, Department.name_vi, Department.name_en)
+    # A rating is of the answer its link came with: it counts for the department that gave that
+    # answer (the event names it), as the answers and disputes below do, wherever the ticket is now.
+    answered = aliased(TicketEvent)
     ratings = db.session.execute(
         select(*dept_cols, func.count(TicketFeedback.rating), func.avg(TicketFeedback.rating))
         .select_from(TicketFeedback).join(Ticket, Ticket.id == TicketFeedback.ticket_id)
-        .outerjoin(Department, Department.id == Ticket.department_id)
+        .outerjoin(answered, answered.id == TicketFeedback.token_event_id)
+        .outerjoin(Department, Department.id == func.coalesce(answered.department_id, Ticket.department_id))
         .where(TicketFeedback.rated_at >= since, TicketFeedback.rating.is_not(None))
         .group_by(*dept_cols)).all()
+    # By the department each event names (the one that answered), from the (kind, created_at)
+    # index: joining every event of the period to its ticket cost ~100 ms at 1M tickets.
     answers = db.session.execute(
         select(*dept_cols, func.sum(case((TicketEvent.kind == "resolve", 1), else_=0)),
                func.sum(case((TicketEvent.kind == "citizen_dispute", 1), else_=0)))
-        .select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .outerjoin(Department, Department.id == Ticket.department_id)
+        .select_from(TicketEvent).outerjoin(Department, Department.id == TicketEvent.department_id)
         .where(TicketEvent.created_at >= since, TicketEvent.kind.in_(("resolve", "citizen_dispute")))
         .group_by(*dept_cols)).all()
     rows: dict[str | None, dict[str, Any]] = {}

@@ -34,12 +34,21 @@ def record_event(session: SessionLike, ticket: Ticket, kind: str, *, actor: User
     at = at or utcnow()
     event = TicketEvent(ticket=ticket, actor=actor, actor_label=actor_label or (None if actor else "system"),
                         kind=kind, from_status=from_status, to_status=to_status, note=note,
-                        payload=payload or {}, public=public, created_at=at)
+                        payload=payload or {}, public=public, created_at=at, department_id=_department_id(ticket))
     session.add(event)
     session.flush()
     if kind in NOTIFY_KINDS:
         session.execute(insert(OUTBOX).values(event_id=event.id, created_at=at))
     return event
+
+
+def _department_id(ticket: Ticket) -> int | None:
+    # The workflow sets ``ticket.department`` (the object); its id column follows only at the
+    # flush. Loaded or just set, the object is the truth; else the column (read, no query).
+    if "department" in ticket.__dict__:
+        department = ticket.__dict__["department"]
+        return department.id if department is not None else None
+    return ticket.department_id
 
 
 def record_events(session: SessionLike, rows: Sequence[dict[str, Any]]) -> int:

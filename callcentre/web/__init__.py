@@ -10,6 +10,12 @@ from callcentre.web import helpers
 
 def register_web(app: Flask) -> None:
     from callcentre.web.admin_audit import bp as admin_audit_bp
+    from callcentre.web.admin_clients import bp as admin_clients_bp
+    from callcentre.web.admin_home import bp as admin_home_bp
+    from callcentre.web.admin_org import bp as admin_org_bp
+    from callcentre.web.admin_sla import bp as admin_sla_bp
+    from callcentre.web.admin_templates import bp as admin_templates_bp
+    from callcentre.web.admin_users import bp as admin_users_bp
     from callcentre.web.attachments import bp as attachments_bp
     from callcentre.web.auth_views import bp as auth_bp
     from callcentre.web.department import bp as department_bp
@@ -17,8 +23,14 @@ def register_web(app: Flask) -> None:
     from callcentre.web.queue import bp as queue_bp
     from callcentre.web.supervisor import bp as supervisor_bp
 
-    for bp in (auth_bp, operator_bp, queue_bp, department_bp, attachments_bp, supervisor_bp, admin_audit_bp):
+    for bp in (auth_bp, operator_bp, queue_bp, department_bp, attachments_bp, supervisor_bp, admin_audit_bp,
+               admin_templates_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(admin_home_bp)
+    app.register_blueprint(admin_users_bp)
+    app.register_blueprint(admin_org_bp)
+    app.register_blueprint(admin_sla_bp)
+    app.register_blueprint(admin_clients_bp)
     helpers.install(app)
 
     @app.route("/")

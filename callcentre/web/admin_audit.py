@@ -27,9 +27,17 @@ ACTION_LABELS = {
     "view_personal_data": _l("Xem dữ liệu cá nhân"), "export_personal_data": _l("Xuất dữ liệu cá nhân"),
     "user_create": _l("Tạo tài khoản"), "user_update": _l("Sửa tài khoản"),
     "token_create": _l("Cấp token API"), "token_revoke": _l("Thu hồi token API"),
+    "erase_personal_data": _l("Xóa dữ liệu cá nhân"), "template_update": _l("Sửa mẫu tin nhắn"),
+    "department_create": _l("Tạo đơn vị"), "department_update": _l("Sửa đơn vị"),
+    "category_create": _l("Tạo lĩnh vực"), "category_update": _l("Sửa lĩnh vực"),
+    "policy_update": _l("Sửa chính sách thời hạn"), "calendar_exception_add": _l("Thêm ngày ngoại lệ"),
+    "calendar_exception_delete": _l("Xóa ngày ngoại lệ"), "api_client_create": _l("Cấp khóa Open311"),
+    "api_client_revoke": _l("Thu hồi khóa Open311"),
 }
 TARGET_LABELS = {"user": _l("Tài khoản"), "token": _l("Token API"), "ticket": _l("Phiếu"),
-                 "contact": _l("Người gọi"), "export": _l("Tệp xuất")}
+                 "contact": _l("Người gọi"), "export": _l("Tệp xuất"), "template": _l("Mẫu tin nhắn"),
+                 "department": _l("Đơn vị"), "category": _l("Lĩnh vực"), "policy": _l("Chính sách thời hạn"),
+                 "calendar": _l("Lịch làm việc"), "api_client": _l("Ứng dụng Open311")}
 TEXT_LIMITS = {"actor": 100, "target_id": 64}
 
 

@@ -49,6 +49,8 @@ def home_endpoint(user: Any) -> str:
         return "web_operator.console"
     if user.is_department_staff:
         return "web_department.inbox"
+    if user.role == Role.ADMIN:
+        return "web_admin_home.home"
     return "web_supervisor.dashboard"
 
 

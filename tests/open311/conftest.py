@@ -28,10 +28,10 @@ PNG = image_bytes("PNG")
 
 
 def new_key(app: Flask, name: str = "app-dongthap") -> str:
-    from callcentre.open311.cli import create_client
+    from callcentre.services.api_clients import create_client
 
     with app.app_context():
-        _, plaintext = create_client(name)
+        _, plaintext = create_client(name, actor=None, label="test")
         db.session.commit()
     return plaintext
 

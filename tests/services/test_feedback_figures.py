@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from callcentre.core.extensions import db
+from callcentre.messaging.outbound import notify_event
 from callcentre.models import Ticket, TicketEvent
 from callcentre.services.feedback import figures_by_department, give_feedback
 from tests.conftest import ticket_payload
@@ -42,6 +43,29 @@ def test_average_rating_and_dispute_rate_per_department(app, api_as) -> None:
     assert (rows["SCT"]["ratings"], rows["SCT"]["average_rating"], rows["SCT"]["answers"],
             rows["SCT"]["disputes"], rows["SCT"]["dispute_rate"]) == (1, 3.0, 1, 0, 0.0)
     assert set(rows) == {"STNMT", "SCT"}
+
+
+def test_an_answer_counts_for_the_department_that_gave_it(app, api_as) -> None:
+    # Disputed, reopened, then moved to another department: the answer and its dispute stay
+    # STNMT's; the ticket's events name the department of their moment.
+    ticket_id = _answered(api_as)
+    with app.app_context():
+        answer = db.session.scalar(sa.select(TicketEvent.id).where(TicketEvent.ticket_id == ticket_id,
+                                                                   TicketEvent.kind == "resolve"))
+        notify_event(answer)  # the answer SMS, with the rating link the citizen follows
+        give_feedback(db.session.get(Ticket, ticket_id), rating=1, dispute=True, via="web")
+        db.session.commit()
+    moved = api_as("operator").post(f"/api/v1/tickets/{ticket_id}/transitions",
+                                    {"trigger": "reassign", "department": "SCT"})
+    assert moved.status_code == 200, moved.json
+    with app.app_context():
+        rows = {r["department"]: r for r in figures_by_department(14)}
+        named = dict(db.session.execute(sa.select(TicketEvent.kind, TicketEvent.department_id)
+                                        .where(TicketEvent.ticket_id == ticket_id)).all())
+        departments = dict(db.session.execute(sa.text("SELECT code, id FROM departments")).all())
+    assert (rows["STNMT"]["answers"], rows["STNMT"]["disputes"]) == (1, 1) and "SCT" not in rows
+    assert named["resolve"] == named["citizen_dispute"] == departments["STNMT"]
+    assert named["reassign"] == departments["SCT"] and named["created"] == departments["STNMT"]
 
 
 def test_the_supervisor_page_shows_them(app, api_as, client) -> None:
