@@ -1,6 +1,12 @@
 // Small progressive enhancements; every page works without them.
 (function () {
   "use strict";
+  // The page's CSRF token, for the scripts that POST with fetch (live.js, sms_preview.js,
+  // template_preview.js; loaded after this file).
+  window.csrfToken = function () {
+    var input = document.querySelector("input[name=csrf_token]");
+    return input ? input.value : "";
+  };
   function fold(s) {  // lower-case, no diacritics; đ does not decompose, map it by hand
     return s.replace(/đ/g, "d").replace(/Đ/g, "D").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }

@@ -16,10 +16,6 @@
   var evicted = false;  // this account opened too many streams and this (the oldest) was ended
   root.hidden = false;
 
-  function csrfToken() {
-    var input = document.querySelector("input[name=csrf_token]");
-    return input ? input.value : "";
-  }
 
   // ---- the notice badge and list (the API's in-app notices, unread first)
   var toggle = document.getElementById("notices-toggle");
@@ -67,7 +63,7 @@
 
   function markRead(id) {
     fetch(noticesUrl + "/" + id + "/read", {method: "POST", credentials: "same-origin", keepalive: true,
-      headers: {"X-CSRFToken": csrfToken(), Accept: "application/json"}})
+      headers: {"X-CSRFToken": window.csrfToken(), Accept: "application/json"}})
       .then(loadNotices, loadNotices);
   }
 

@@ -4,10 +4,6 @@
 // so the count here is the one billed.
 (function () {
   "use strict";
-  function csrfToken() {
-    var input = document.querySelector("input[name=csrf_token]");
-    return input ? input.value : "";
-  }
   function attach(field) {
     var box = field.parentNode.querySelector(".sms-preview");
     if (!box) return;
@@ -18,7 +14,7 @@
       form.append("trigger", field.dataset.trigger);
       form.append("text", field.value);
       fetch(field.dataset.smsPreview, {method: "POST", body: form, credentials: "same-origin",
-                                       headers: {"X-CSRFToken": csrfToken(), Accept: "application/json"}})
+                                       headers: {"X-CSRFToken": window.csrfToken(), Accept: "application/json"}})
         .then(function (resp) { return resp.ok ? resp.json() : null; })
         .then(function (data) {
           if (mine !== asked) return;  // an older answer arriving late

@@ -4,10 +4,6 @@
 // refused text shows why here before it is saved. Same approach as sms_preview.js.
 (function () {
   "use strict";
-  function csrfToken() {
-    var input = document.querySelector("input[name=csrf_token]");
-    return input ? input.value : "";
-  }
   function attach(field) {
     var box = field.parentNode.querySelector(".sms-preview");
     if (!box) return;
@@ -28,7 +24,7 @@
       form.append("channel", field.dataset.channel);
       form.append("body", field.value);
       fetch(field.dataset.templatePreview, {method: "POST", body: form, credentials: "same-origin",
-                                            headers: {"X-CSRFToken": csrfToken(), Accept: "application/json"}})
+                                            headers: {"X-CSRFToken": window.csrfToken(), Accept: "application/json"}})
         .then(function (resp) {
           // 422: the text is refused; its ``error`` says why.
           return resp.ok || resp.status === 422 ? resp.json() : null;
