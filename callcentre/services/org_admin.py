@@ -185,9 +185,9 @@ def create_department(data: Mapping[str, Any], actor: User | None) -> Department
     return row
 
 
-def update_department(row: Department, data: Mapping[str, Any], actor: User | None) -> Department:
-    """``data``: any of ``DEPARTMENT_FIELDS`` (a missing one stays); the code never changes."""
-    errors: dict[str, str] = {}
+def _common_edits(errors: dict[str, str], row: Department | Category, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked values of the fields a department and a category share, for those ``data``
+    sends; refusals into ``errors``. The code never changes."""
     if "code" in data and data["code"] != row.code:
         errors["code"] = _("Không đổi được mã sau khi tạo")
     values: dict[str, Any] = {}
@@ -197,10 +197,17 @@ def update_department(row: Department, data: Mapping[str, Any], actor: User | No
         values["name_en"] = _text(errors, "name_en", data["name_en"], False)
     if "level" in data:
         values["level"] = _level(errors, data["level"])
-    if "commune_codes" in data:
-        values["commune_codes"] = _communes(errors, data["commune_codes"])
     if "active" in data:
         values["active"] = _active(errors, data["active"])
+    return values
+
+
+def update_department(row: Department, data: Mapping[str, Any], actor: User | None) -> Department:
+    """``data``: any of ``DEPARTMENT_FIELDS`` (a missing one stays); the code never changes."""
+    errors: dict[str, str] = {}
+    values = _common_edits(errors, row, data)
+    if "commune_codes" in data:
+        values["commune_codes"] = _communes(errors, data["commune_codes"])
     _refuse(errors)
     if row.active and values.get("active") is False:
         routed = db.session.scalars(select(Category.code).where(
@@ -241,17 +248,7 @@ def create_category(data: Mapping[str, Any], actor: User | None) -> Category:
 def update_category(row: Category, data: Mapping[str, Any], actor: User | None) -> Category:
     """``data``: any of ``CATEGORY_FIELDS`` (a missing one stays); the code never changes."""
     errors: dict[str, str] = {}
-    if "code" in data and data["code"] != row.code:
-        errors["code"] = _("Không đổi được mã sau khi tạo")
-    values: dict[str, Any] = {}
-    if "name_vi" in data:
-        values["name_vi"] = _text(errors, "name_vi", data["name_vi"], True)
-    if "name_en" in data:
-        values["name_en"] = _text(errors, "name_en", data["name_en"], False)
-    if "level" in data:
-        values["level"] = _level(errors, data["level"])
-    if "active" in data:
-        values["active"] = _active(errors, data["active"])
+    values = _common_edits(errors, row, data)
     department = row.default_department
     if "default_department" in data and data["default_department"] != department.code:
         department = _department_ref(errors, data["default_department"])  # type: ignore[assignment]
