@@ -262,8 +262,10 @@ def test_uploading_a_photo_through_the_form(app, client, api_as, new_page, tmp_p
     assert "Đã tải lên tệp đính kèm" in page.content()
     [row] = _staff_rows(app)
     image = page.locator(f'img[src="/tickets/{ticket_id}/attachments/{row.id}"]')
-    image.wait_for()
-    assert image.evaluate("img => img.complete && img.naturalWidth") == 30  # served to the browser, re-encoded
+    # The thumbnail is loading="lazy": bring it into view, then wait for it to decode rather than
+    # reading naturalWidth while the request may still be in flight (seen once in CI under load).
+    image.scroll_into_view_if_needed()
+    assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 30  # served, re-encoded
     assert "hien-truong.png" in page.inner_text("section[aria-labelledby=files-h]")
     shoot(page, "ticket-attachments")
     # A text file renamed .png: refused beside the field, nothing listed.
