@@ -22,7 +22,11 @@ def register_api(app: Flask) -> None:
         notifications,
         personal_data,
         public,
+        public_answers,
+        public_reports,
         queue,
+        reports,
+        routing,
         sla,
         tickets,
         transitions,
@@ -36,7 +40,8 @@ def register_api(app: Flask) -> None:
     api.init_app(app, spec_kwargs={"extra_plugins": [ErrorResponses()]})  # the shared error answers
     app.register_blueprint(docs.bp)  # /api/v1/docs, with Swagger UI's files from swagger-ui-bundle
     modules = (tickets, transitions, comments, calls, contacts, catalog, public, sla, notifications, messages,
-               api_clients, users, queue, audit, personal_data, message_templates)
+               api_clients, users, queue, audit, personal_data, message_templates, routing, reports, public_answers,
+               public_reports)
     for module in modules:
         # Bearer-token callers carry no cookie to forge; session callers get
         # CSRF checked in auth.authenticated_user().

@@ -14,6 +14,9 @@ from callcentre.models.messaging import (  # noqa: F401
 )
 from callcentre.models.open311 import ApiClient, TicketMedia  # noqa: F401  (registers the Open311 tables)
 from callcentre.models.org import Category, Department
+from callcentre.models.otp import OneTimeCode
+from callcentre.models.report import ReportArchive, ReportSchedule
+from callcentre.models.routing import RoutingRule
 from callcentre.models.session import LoginFailure, StaffSession
 from callcentre.models.sla import CalendarException, SlaAlert, SlaClock, SlaPolicy, WorkCalendar
 from callcentre.models.ticket import Channel, Priority, Ticket, TicketEvent
@@ -23,7 +26,8 @@ from callcentre.models.workflow import ExtensionRequest, Notification
 
 __all__ = [
     "ApiToken", "AuditEvent", "CalendarException", "Call", "Category", "Channel", "Contact",
-    "Department", "Disposition", "ExtensionRequest", "IdempotencyKey", "LoginFailure", "Notification", "Priority",
+    "Department", "Disposition", "ExtensionRequest", "IdempotencyKey", "LoginFailure", "Notification", "OneTimeCode",
+    "Priority", "ReportArchive", "ReportSchedule", "RoutingRule",
     "SlaAlert", "SlaClock", "SlaPolicy", "StaffSession", "Ticket", "TicketEvent", "TicketFeedback", "UTCDateTime",
     "User", "WorkCalendar",
     "call_tickets", "hash_token", "utcnow",

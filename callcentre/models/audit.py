@@ -21,9 +21,10 @@ ACTIONS = ("login", "login_failed", "logout", "view_personal_data", "export_pers
            "user_create", "user_update", "token_create", "token_revoke",
            "template_update", "department_create", "department_update", "category_create", "category_update",
            "policy_update", "calendar_exception_add", "calendar_exception_delete", "api_client_create",
-           "api_client_revoke")
+           "api_client_revoke", "routing_rule_create", "routing_rule_update", "routing_rule_delete",
+           "jurisdiction_apply", "report_schedule_update")
 TARGET_TYPES = ("user", "token", "ticket", "contact", "export", "template", "department", "category", "policy",
-                "calendar", "api_client")
+                "calendar", "api_client", "routing_rule", "jurisdiction", "report_schedule")
 
 
 class AuditEvent(Model):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, text
+from sqlalchemy import JSON, Boolean, ForeignKey, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callcentre.core.extensions import Model
@@ -38,6 +38,8 @@ class Category(Model):
     default_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     # "province": handled by a sở/ngành; "commune": by the UBND xã/phường (not routed on yet).
     level: Mapped[str] = mapped_column(String(10), default="province", server_default="province")
+    # Whether a resolved ticket of this category is published by default (the resolver may change it).
+    publish_by_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     default_department: Mapped[Department] = relationship(lazy="joined")

@@ -65,6 +65,8 @@ class Ticket(Model):
         # PostgreSQL the figures' columns are included, so the period is read from the index alone.
         Index("ix_tickets_resolved_at", "resolved_at",
               postgresql_include=["department_id", "created_at", "assigned_at", "accepted_at", "id"]),
+        # The published answers page, newest answer first.
+        Index("ix_tickets_published_resolved", "published", "resolved_at", "id"),
         # Trigram index for ``search_text LIKE '%…%'`` (services/search.py). PostgreSQL only: SQLite
         # has no such index; ``include_object`` (models/ddl.py) hides it from Alembic there.
         Index("ix_tickets_search_text", "search_text", postgresql_using="gin",
@@ -92,6 +94,9 @@ class Ticket(Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20), default="received")
     public_answer: Mapped[str | None] = mapped_column(Text)
+    # Decided when resolving (default: the category's ``publish_by_default``): the answer is shown on
+    # the published answers page (services/publication.py), never a confidential ticket.
+    published: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Deadlines in UTC; computed in working time by the SLA engine.
     accept_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolve_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

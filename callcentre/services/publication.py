@@ -52,6 +52,12 @@ def publicly_listed() -> ColumnElement[bool]:
     return and_(publicly_findable(), Ticket.channel.in_(LISTED_CHANNELS))
 
 
+def publicly_published() -> ColumnElement[bool]:
+    """Tickets whose answer is on the published answers page: marked for publication when resolved,
+    never a confidential one."""
+    return and_(publicly_findable(), Ticket.published.is_(True))
+
+
 def is_findable(ticket: Ticket) -> bool:
     return not ticket.confidential
 

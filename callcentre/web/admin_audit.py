@@ -32,12 +32,16 @@ ACTION_LABELS = {
     "category_create": _l("Tạo lĩnh vực"), "category_update": _l("Sửa lĩnh vực"),
     "policy_update": _l("Sửa chính sách thời hạn"), "calendar_exception_add": _l("Thêm ngày ngoại lệ"),
     "calendar_exception_delete": _l("Xóa ngày ngoại lệ"), "api_client_create": _l("Cấp khóa Open311"),
-    "api_client_revoke": _l("Thu hồi khóa Open311"),
+    "api_client_revoke": _l("Thu hồi khóa Open311"), "routing_rule_create": _l("Thêm quy tắc phân luồng"),
+    "routing_rule_update": _l("Sửa quy tắc phân luồng"), "routing_rule_delete": _l("Xóa quy tắc phân luồng"),
+    "jurisdiction_apply": _l("Áp dụng bản đồ hành chính"), "report_schedule_update": _l("Sửa lịch báo cáo"),
 }
 TARGET_LABELS = {"user": _l("Tài khoản"), "token": _l("Token API"), "ticket": _l("Phiếu"),
                  "contact": _l("Người gọi"), "export": _l("Tệp xuất"), "template": _l("Mẫu tin nhắn"),
                  "department": _l("Đơn vị"), "category": _l("Lĩnh vực"), "policy": _l("Chính sách thời hạn"),
-                 "calendar": _l("Lịch làm việc"), "api_client": _l("Ứng dụng Open311")}
+                 "calendar": _l("Lịch làm việc"), "api_client": _l("Ứng dụng Open311"),
+                 "routing_rule": _l("Quy tắc phân luồng"), "jurisdiction": _l("Địa giới hành chính"),
+                 "report_schedule": _l("Lịch báo cáo")}
 TEXT_LIMITS = {"actor": 100, "target_id": 64}
 
 
