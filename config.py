@@ -78,6 +78,16 @@ class Config:
     MEDIA_MAX_BYTES: int = _env_int("MEDIA_MAX_BYTES", 5 * 1024 * 1024)
     # Largest photo in pixels (width x height): a small file may decode to gigabytes (a "decompression bomb").
     MEDIA_MAX_PIXELS: int = _env_int("MEDIA_MAX_PIXELS", 50_000_000)
+    # The citizen's web report (/phan-anh, docs/citizen_report.md): a 6-digit code by SMS, kept as an HMAC
+    # with OTP_SECRET (unset: derived from SECRET_KEY), good for OTP_TTL_SECONDS and OTP_MAX_ATTEMPTS tries;
+    # another after OTP_RESEND_SECONDS; at most OTP_PHONE_HOURLY codes per phone and OTP_ADDRESS_HOURLY per
+    # client address an hour.
+    OTP_SECRET: str = _env("OTP_SECRET", "") or ""
+    OTP_TTL_SECONDS: int = _env_int("OTP_TTL_SECONDS", 600)
+    OTP_MAX_ATTEMPTS: int = _env_int("OTP_MAX_ATTEMPTS", 5)
+    OTP_RESEND_SECONDS: int = _env_int("OTP_RESEND_SECONDS", 60)
+    OTP_PHONE_HOURLY: int = _env_int("OTP_PHONE_HOURLY", 5)
+    OTP_ADDRESS_HOURLY: int = _env_int("OTP_ADDRESS_HOURLY", 20)
     # SLA defaults for categories without a policy (policies are data: PUT /api/v1/sla/policies).
     SLA_DEFAULT_ACCEPT: str = _env("SLA_DEFAULT_ACCEPT", "P1D") or ""
     SLA_DEFAULT_RESOLVE: str = _env("SLA_DEFAULT_RESOLVE", "P10D") or ""

@@ -82,7 +82,7 @@ DB_NAME = "cc_bench_reads"  # the default; --database names another of the bench
 def pg_dsn(name: str) -> str:
     return f"host={HOST} port=5432 user=postgres dbname={name}"
 DEMO_PASSWORD = "Demo@1022"  # callcentre/cli/seed_data.py
-USERS = ("supervisor", "operator", "officer")  # demo accounts: the officer works in STNMT
+USERS = ("supervisor", "operator", "officer")  # demo accounts: the officer works in SNNMT
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

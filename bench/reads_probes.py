@@ -558,10 +558,10 @@ def probes(s: Sample) -> list[Probe]:
         Probe("tickets page 1", "token:supervisor", fixed(f"{api}/tickets"), page("true"), ticket_list()),
         Probe("tickets ?status=in_progress", "token:supervisor", fixed(f"{api}/tickets?status=in_progress"),
               page("t.status = 'in_progress'"), ticket_list()),
-        Probe("tickets ?department=STNMT&status=assigned,in_progress", "token:supervisor",
-              fixed(f"{api}/tickets?department=STNMT&status=assigned,in_progress"),
+        Probe("tickets ?department=SNNMT&status=assigned,in_progress", "token:supervisor",
+              fixed(f"{api}/tickets?department=SNNMT&status=assigned,in_progress"),
               page("t.status IN ('assigned', 'in_progress') AND t.department_id = "
-                   "(SELECT id FROM departments WHERE code = 'STNMT')"), ticket_list()),
+                   "(SELECT id FROM departments WHERE code = 'SNNMT')"), ticket_list()),
         Probe("tickets ?category=DIEN&created_from=-1y", "token:supervisor",
               lambda i, now: (f"{api}/tickets?category=DIEN&created_from="
                               f"{year_ago(now).strftime('%Y-%m-%dT%H:%M:%SZ')}",

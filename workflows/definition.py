@@ -86,8 +86,9 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
 }
 assert {f for t in TRIGGERS for f in t.required} <= set(FIELD_NAMES), "every required field needs a name"
 # Fired without a user: the SLA sweep's auto-close; the citizen's dispute and SMS answer to a
-# request for information (services/feedback.py, messaging/inbound.py).
-SYSTEM_TRIGGERS = frozenset({"close", "citizen_dispute", "info_received"})
+# request for information (services/feedback.py, messaging/inbound.py); the merge of a citizen's
+# "+1" on the web form into the report they follow (services/citizen_reports.py).
+SYSTEM_TRIGGERS = frozenset({"close", "citizen_dispute", "info_received", "merge"})
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from callcentre.http.auth import authenticated_user, roles_required
 from callcentre.http.errors import ApiError
 from callcentre.http.idempotency import HEADER_DOC as IDEMPOTENCY_HEADER
 from callcentre.http.idempotency import check_replay, commit_response
-from callcentre.schemas.transition import TransitionIn, TransitionResult, TriggerOut
+from callcentre.schemas.transition import PublicationIn, PublicationResult, TransitionIn, TransitionResult, TriggerOut
 from callcentre.services.queries import load_visible_ticket
-from callcentre.services.workflow import allowed_triggers, fire, lock_ticket
+from callcentre.services.workflow import allowed_triggers, fire, lock_ticket, set_publication
 from workflows.definition import WorkflowError
-from workflows.roles import STAFF
+from workflows.roles import STAFF, Role
 
 blp = Blueprint("transitions", __name__, url_prefix="/api/v1/tickets", description="Ticket workflow")
 
@@ -66,3 +66,30 @@ def fire_trigger(data: dict[str, Any], ticket_id: int):
     except StaleDataError as exc:
         db.session.rollback()
         raise ApiError(409, "the ticket was changed by someone else; reload and try again") from exc
+
+
+@blp.route("/<int:ticket_id>/publication", methods=["PUT"])
+@roles_required(Role.SUPERVISOR)
+@blp.arguments(PublicationIn)
+@blp.response(200, PublicationResult)
+@blp.alt_response(403, description="not a supervisor")
+@blp.alt_response(409, description="the ticket is not resolved or closed, or it changed meanwhile")
+def put_publication(data: dict[str, Any], ticket_id: int):
+    """Change whether a resolved or closed ticket's answer is published (``/cong-khai``); the
+    history gets a ``publication`` event. The decision is first taken when resolving (``publish``)."""
+    user = authenticated_user()
+    load_visible_ticket(ticket_id, user)
+    ticket = lock_ticket(ticket_id)
+    if ticket is None:
+        raise ApiError(404, "no such ticket")
+    try:
+        event = set_publication(ticket, data["published"], user, expected_version=data.get("version"))
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        errors = {"json": {exc.field: [exc.message]}} if exc.field and exc.status == 422 else None
+        raise ApiError(exc.status, exc.message, errors) from exc
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise ApiError(409, "the ticket was changed by someone else; reload and try again") from exc
+    return {"published": ticket.published, "event_id": event.id, "version": ticket.version}

@@ -8,35 +8,61 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from callcentre.cli import seed_data
+from callcentre.cli.jurisdiction import commune_departments
 from callcentre.core.extensions import db
 from callcentre.formats.geo import province_name
 from callcentre.formats.textnorm import search_key
 from callcentre.messaging import seed_message_templates
-from callcentre.models import Category, Department, SlaPolicy, User, WorkCalendar
+from callcentre.models import Category, Department, RoutingRule, SlaPolicy, User, WorkCalendar
 from callcentre.sla.calendars import ensure_default_calendars
 
 
 def seed_reference_data() -> None:
-    """Upsert departments and categories by code; does not commit."""
+    """Create the departments and categories that are missing, by code; does not commit.
+
+    A row that exists is left as it is (an admin may have renamed it, moved a category to another
+    department or changed a list of communes). The People's Committees follow the administrative
+    data; a changed map is re-applied by ``flask jurisdiction apply`` (cli/jurisdiction.py).
+    """
     departments = {d.code: d for d in db.session.scalars(select(Department))}
-    for code, name_vi, name_en, level, commune in seed_data.DEPARTMENTS:
-        dept = departments.get(code) or Department(code=code)
-        dept.name_vi, dept.name_en, dept.level, dept.commune_code = name_vi, name_en, level, commune
-        if commune and not dept.commune_codes:  # an admin's later list is kept
-            dept.commune_codes = [commune]
-        db.session.add(dept)
-        departments[code] = dept
+    wanted = [Department(code=code, name_vi=name_vi, name_en=name_en, level="province", commune_codes=[])
+              for code, name_vi, name_en in seed_data.PROVINCE_DEPARTMENTS]
+    wanted += [Department(code=c.code, name_vi=c.name_vi, name_en=c.name_en, level="commune",
+                          commune_code=c.commune_code, commune_codes=[c.commune_code])
+               for c in commune_departments()]
+    for dept in wanted:
+        if dept.code not in departments:
+            db.session.add(dept)
+            departments[dept.code] = dept
     db.session.flush()
     categories = {c.code: c for c in db.session.scalars(select(Category))}
-    for code, name_vi, name_en, dept_code in seed_data.CATEGORIES:
-        cat = categories.get(code) or Category(code=code)
-        cat.name_vi, cat.name_en = name_vi, name_en
-        cat.search_text = search_key(f"{name_vi} {name_en} {code}")
-        cat.default_department = departments[dept_code]
-        db.session.add(cat)
+    for code, name_vi, name_en, dept_code, level in seed_data.CATEGORIES:
+        if code not in categories:
+            db.session.add(Category(code=code, name_vi=name_vi, name_en=name_en, level=level,
+                                    search_text=search_key(f"{name_vi} {name_en} {code}"),
+                                    default_department=departments[dept_code]))
+    retire_abolished_departments(departments)
+
+
+def retire_abolished_departments(departments: dict[str, Department]) -> None:
+    """An older database's abolished departments: deactivated, their work handed to the successor.
+
+    Categories, routing rules and staff move; tickets keep the department they were filed with.
+    Idempotent: a retired department holds nothing more to move.
+    """
+    for old_code, new_code in seed_data.ABOLISHED_DEPARTMENTS.items():
+        old, new = departments.get(old_code), departments.get(new_code)
+        if old is None or new is None or old is new:
+            continue
+        db.session.execute(update(Category).where(Category.default_department_id == old.id)
+                           .values(default_department_id=new.id))
+        db.session.execute(update(RoutingRule).where(RoutingRule.department_id == old.id)
+                           .values(department_id=new.id))
+        db.session.execute(update(User).where(User.department_id == old.id).values(department_id=new.id))
+        old.active = False
 
 
 def seed_sla_policies() -> None:
@@ -110,6 +136,7 @@ def seed_command(demo: bool, no_users: bool) -> None:
         # The published password, set without the policy: development only (demo_refusal).
         seed_demo_users()
     db.session.commit()
-    click.echo(f"seeded {province_name()}: {len(seed_data.DEPARTMENTS)} departments, "
+    click.echo(f"seeded {province_name()}: {len(seed_data.PROVINCE_DEPARTMENTS)} provincial departments, "
+               f"{len(commune_departments())} commune People's Committees, "
                f"{len(seed_data.CATEGORIES)} categories"
                + (f", demo users (password {seed_data.DEMO_PASSWORD})" if demo else ""), err=True)

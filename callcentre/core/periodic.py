@@ -67,6 +67,9 @@ def periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("idempotency-expiry", 3600, enqueue="callcentre.services.retention.expire_idempotency_keys"),
         # Citizens past PERSONAL_DATA_RETENTION_DAYS, anonymised (services/personal_data.py).
         PeriodicJob("personal-data-retention", 86400, enqueue="callcentre.services.personal_data.apply_retention"),
+        # Last month's (and week's) report, built once from the first working day (services/report_schedule.py);
+        # hourly, so a worker down at midnight still builds it that morning.
+        PeriodicJob("scheduled-reports", 3600, enqueue="callcentre.services.report_schedule.run_due"),
     ]
 
 

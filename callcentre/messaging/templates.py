@@ -4,7 +4,8 @@ Placeholders (``str.format`` style): ``{code}`` receipt code, ``{link}`` the pub
 lookup page (for ``resolve``: with the citizen's rating token), ``{status}`` the status label,
 ``{answer}`` the (shortened) answer, ``{note}`` what the department asks for, ``{main_code}``
 the ticket a duplicate was merged into, ``{rating}`` the rating just given, ``{days}`` the
-dispute window. Unknown placeholders render empty.
+dispute window, ``{minutes}`` how long a one-time code (``otp``; its ``{code}`` is the code) is good
+for. Unknown placeholders render empty.
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ DEFAULTS: dict[tuple[str, str], str] = {
                              "để đánh giá. Để phản ánh, hãy nhắn nội dung sự việc.",
     ("feedback_none", "en"): "1022: this phone number has no report answered in the last {days} days to rate. "
                              "To report something, text what happened.",
+    # The web report's phone check (services/otp.py): sent even to an opted-out phone, as the
+    # citizen asked for it this minute (a transactional message, not a notification).
+    ("otp", "vi"): "1022: Mã xác minh phản ánh của quý vị là {code}, có hiệu lực {minutes} phút. Không đưa mã này "
+                   "cho bất kỳ ai.",
+    ("otp", "en"): "1022: your report verification code is {code}, valid for {minutes} minutes. Do not give this "
+                   "code to anyone.",
     ("info_added", "vi"): "1022: Đã bổ sung thông tin của quý vị vào phản ánh {code}. Tra cứu: {link}",
     ("info_added", "en"): "1022: your information was added to report {code}. Track it: {link}",
 }

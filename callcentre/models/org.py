@@ -18,7 +18,7 @@ class Department(Model):
     # "province" for sở/ngành, "commune" for UBND xã/phường.
     level: Mapped[str] = mapped_column(String(20), default="province")
     commune_code: Mapped[str | None] = mapped_column(String(10))
-    # The communes a UBND xã/phường answers for (codes of formats/geo.py); not routed on yet.
+    # The communes a UBND xã/phường answers for (codes of formats/geo.py); services/routing.py routes on them.
     commune_codes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -36,7 +36,7 @@ class Category(Model):
     # Lower-case, diacritics stripped: "moi truong" finds "Môi trường".
     search_text: Mapped[str] = mapped_column(String(500), default="")
     default_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
-    # "province": handled by a sở/ngành; "commune": by the UBND xã/phường (not routed on yet).
+    # "province": handled by a sở/ngành; "commune": by the UBND xã/phường of the ticket's commune (services/routing.py).
     level: Mapped[str] = mapped_column(String(10), default="province", server_default="province")
     # Whether a resolved ticket of this category is published by default (the resolver may change it).
     publish_by_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -64,7 +64,9 @@ def _media_option() -> Any:
 
 
 def _ticket_query() -> Select:
-    return select(Ticket).options(joinedload(Ticket.category), joinedload(Ticket.department), _media_option())
+    # The contact: a published answer that quotes the citizen's name or phone is shown without them.
+    return select(Ticket).options(joinedload(Ticket.category), joinedload(Ticket.department),
+                                  joinedload(Ticket.contact), _media_option())
 
 
 def find_ticket(code: str) -> Ticket:
@@ -124,7 +126,8 @@ def service_definition(service_code: str) -> ResponseReturnValue:
 @bp.route("/requests.<fmt>", methods=["GET"])
 @limiter.limit(public_limit)
 def list_requests() -> ResponseReturnValue:
-    """Asked for by receipt code: any findable ticket; browsed: only the listed ones (publication.py)."""
+    """Asked for by receipt code: any findable ticket; browsed: only the listed ones, with their
+    answer only if published (publication.py)."""
     lang = language()
     ids = comma_list("service_request_id")
     if ids:
@@ -144,7 +147,7 @@ def list_requests() -> ResponseReturnValue:
     if statuses is not None:
         stmt = stmt.where(Ticket.status.in_(sorted(statuses)))
     stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(page_size).offset((page - 1) * page_size)
-    return respond([service_request(t, lang) for t in db.session.scalars(stmt).unique()],
+    return respond([service_request(t, lang, listed=True) for t in db.session.scalars(stmt).unique()],
                    "service_requests", "request")
 
 
@@ -177,7 +180,8 @@ def get_token(token: str) -> ResponseReturnValue:
 @limiter.limit(public_limit)
 def service_request_updates() -> ResponseReturnValue:
     """Public status changes (FixMyStreet's extension), oldest first, by date range: of the listed
-    tickets, or of the findable ones asked for by ``service_request_id`` (publication.py)."""
+    tickets (a resolution's answer only if published), or of the findable ones asked for by
+    ``service_request_id`` (publication.py)."""
     lang = language()
     start, end = date_range(datetime.now(UTC))
     page, page_size = page_params()
@@ -185,7 +189,7 @@ def service_request_updates() -> ResponseReturnValue:
         select(TicketEvent)
         .where(TicketEvent.public.is_(True), TicketEvent.to_status.is_not(None),
                TicketEvent.created_at >= start, TicketEvent.created_at <= end)
-        .options(joinedload(TicketEvent.ticket).options(_media_option()))
+        .options(joinedload(TicketEvent.ticket).options(_media_option(), joinedload(Ticket.contact)))
         .order_by(TicketEvent.created_at, TicketEvent.id)
         .limit(page_size).offset((page - 1) * page_size)
     )
@@ -193,14 +197,16 @@ def service_request_updates() -> ResponseReturnValue:
     if codes:
         stmt = stmt.where(TicketEvent.ticket_id.in_(
             select(Ticket.id).join(Category).where(Category.code.in_(codes))))
-    if param("service_request_id"):
+    listed = not param("service_request_id")
+    if not listed:
         wanted = _receipt_codes(comma_list("service_request_id")[:MAX_IDS])
         stmt = stmt.where(TicketEvent.ticket_id.in_(
             select(Ticket.id).where(Ticket.receipt_code.in_(wanted), publicly_findable())))
     else:
         stmt = stmt.where(TicketEvent.ticket_id.in_(select(Ticket.id).where(publicly_listed())))
     events = db.session.scalars(stmt).unique()
-    return respond([service_request_update(e, lang) for e in events], "service_request_updates", "request_update")
+    return respond([service_request_update(e, lang, listed) for e in events], "service_request_updates",
+                   "request_update")
 
 
 @bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -14,6 +14,8 @@ class CategoryOut(Schema):
     department = fields.Nested(DepartmentRef, attribute="default_department")
     level = fields.String(metadata={"description": "province | commune"})
     active = fields.Boolean()
+    publish_by_default = fields.Boolean(metadata={
+        "description": "a resolved ticket's answer is published (/cong-khai) unless the resolver says otherwise"})
 
 
 class DepartmentOut(DepartmentRef):
@@ -59,6 +61,8 @@ class CategoryUpdate(Schema):
     default_department = Text(40, metadata={"description": "code of an active department"})
     level = fields.String(validate=validate.OneOf(LEVELS))
     active = fields.Boolean()
+    publish_by_default = fields.Boolean(metadata={
+        "description": "the resolve form's default for publishing the answer; new categories: false"})
 
 
 class CategoryCreate(CategoryUpdate):

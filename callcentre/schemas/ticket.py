@@ -64,6 +64,9 @@ class TicketCreate(Schema):
     call_id = Id(load_default=None, allow_none=True)
     confidential = fields.Boolean(load_default=False, metadata={
         "description": "staff only: the ticket never appears in a public view (Open311, lookup page)"})
+    department = Text(40, load_default=None, allow_none=True, metadata={
+        "description": "staff only: a department code overriding the routing (GET /api/v1/routing/suggest "
+                       "tells what the routing would choose)"})
 
     @pre_load
     def _strip(self, data: Any, **_: Any) -> Any:
@@ -142,6 +145,7 @@ class TicketOut(Schema):
     channel = fields.String()
     priority = fields.String()
     confidential = fields.Boolean()
+    published = fields.Boolean(metadata={"description": "the answer is on /cong-khai (while resolved or closed)"})
     category = fields.Nested(CategoryRef)
     department = fields.Nested(DepartmentRef, allow_none=True)
     title = fields.String()

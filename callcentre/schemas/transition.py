@@ -23,6 +23,9 @@ class TransitionIn(Schema):
     deadline = Text(40, allow_none=True, metadata={
         "description": "request_extension: ISO 8601 with timezone, at most a year ahead"})
     duplicate_of = Id(allow_none=True, metadata={"description": "merge: id of the surviving ticket"})
+    publish = fields.Boolean(allow_none=True, metadata={
+        "description": "resolve: put the answer on the published answers page (default: the category's "
+                       "publish_by_default); true for a confidential ticket is refused (422)"})
     version = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_ID),
                              metadata={"description": "the version you saw; 409 if it changed"})
 
@@ -39,3 +42,19 @@ class TransitionResult(Schema):
     ticket = fields.Nested(TicketDetailOut)
     event_id = fields.Integer()
     allowed = fields.List(fields.Nested(TriggerOut))
+
+
+class PublicationIn(Schema):
+    """A supervisor's decision on a resolved or closed ticket."""
+
+    published = fields.Boolean(required=True, metadata={
+        "description": "whether the answer is on the published answers page; true is refused (422) for a "
+                       "confidential ticket"})
+    version = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_ID),
+                             metadata={"description": "the version you saw; 409 if it changed"})
+
+
+class PublicationResult(Schema):
+    published = fields.Boolean()
+    event_id = fields.Integer()
+    version = fields.Integer()

@@ -95,7 +95,7 @@ def log_console_call(entry: ConsoleCall, user: User) -> Ticket | None:
     ticket = entry.attach_to if entry.outcome == "attach" else None
     if entry.outcome == "new_ticket" and entry.ticket is not None:
         ticket = create_ticket({**entry.ticket, "call_id": call.id}, user)
-        # Route at once: the department's clock starts now (default department or the override).
+        # Route at once: the department's clock starts now (the routed department or the override).
         fire(ticket, "assign", {"department": entry.department or None}, user)
     close_callback(entry.callback_of, user)
     return ticket

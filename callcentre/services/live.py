@@ -409,6 +409,11 @@ def ticket_moved(session: SessionLike, ticket_id: int, trigger: str, departments
     publish(session, "ticket", audiences, {"ticket_id": ticket_id, "trigger": trigger})
 
 
+def ticket_received(session: SessionLike, ticket_id: int) -> None:
+    """A new ticket, on any channel: the supervisors' figures reload (the dashboard, the wall)."""
+    publish(session, "ticket", [SUPERVISION], {"ticket_id": ticket_id, "trigger": "created"})
+
+
 def notices_added(session: SessionLike, user_ids: Iterable[int]) -> None:
     """New in-app notices (Notification rows): those users' badges reload."""
     publish(session, "notice", [user_audience(u) for u in user_ids], {})

@@ -41,6 +41,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "opted_out": (), "opted_in": (), "feedback_thanks": (*_TICKET, "rating"),
     "dispute_received": _TICKET, "feedback_expired": (*_TICKET, "days"), "feedback_reopened": _TICKET,
     "feedback_none": ("days",), "info_added": ("code", "link"),
+    "otp": ("code", "minutes"),  # services/otp.py: {code} is the one-time code, not a receipt code
 }
 
 # The preview's sample ticket (the admin page shows the message as a citizen would get it).
@@ -203,7 +204,8 @@ def sample_values(kind: str, language: str) -> dict[str, str]:
         link = feedback.feedback_link(SAMPLE_CODE)  # with the rating token's mask, of the token's length
     return {"code": SAMPLE_CODE, "link": link, "status": label(Status.IN_PROGRESS, language),
             "answer": shorten(SAMPLE_ANSWER[language]), "note": shorten(SAMPLE_NOTE[language], 100),
-            "main_code": display(SAMPLE_MAIN_CODE), "rating": "5", "days": str(feedback.window().days)}
+            "main_code": display(SAMPLE_MAIN_CODE), "rating": "5", "days": str(feedback.window().days),
+            "minutes": "10"}
 
 
 def preview(kind: str, language: str, channel: str, body: str) -> Preview:

@@ -31,7 +31,7 @@ LEVELS = ("province", "commune")
 # A commune People's Committee answers for a handful of communes; a province has ~100.
 MAX_COMMUNES = 200
 DEPARTMENT_FIELDS = ("name_vi", "name_en", "level", "commune_codes", "active")
-CATEGORY_FIELDS = ("name_vi", "name_en", "default_department", "level", "active")
+CATEGORY_FIELDS = ("name_vi", "name_en", "default_department", "level", "active", "publish_by_default")
 
 
 class OrgError(ValueError):
@@ -78,7 +78,8 @@ def department_state(row: Department) -> dict[str, Any]:
 def category_state(row: Category) -> dict[str, Any]:
     """A category as its audit rows show it (its default department by code)."""
     return {"code": row.code, "name_vi": row.name_vi, "name_en": row.name_en, "level": row.level,
-            "default_department": row.default_department.code, "active": row.active}
+            "default_department": row.default_department.code, "active": row.active,
+            "publish_by_default": row.publish_by_default}
 
 
 # -- validation ---------------------------------------------------------------
@@ -121,6 +122,14 @@ def _active(errors: dict[str, str], value: Any) -> bool:
     if not isinstance(value, bool):
         errors["active"] = _("Giá trị không hợp lệ")
         return True
+    return value
+
+
+def _publish_default(errors: dict[str, str], value: Any) -> bool:
+    """Whether a resolved ticket of the category is published unless the resolver says otherwise."""
+    if not isinstance(value, bool):
+        errors["publish_by_default"] = _("Giá trị không hợp lệ")
+        return False
     return value
 
 
@@ -235,9 +244,11 @@ def create_category(data: Mapping[str, Any], actor: User | None) -> Category:
     department = _department_ref(errors, data.get("default_department"))
     level = _level(errors, data.get("level", "province"))
     active = _active(errors, data.get("active", True))
+    publish_by_default = _publish_default(errors, data.get("publish_by_default", False))
     _refuse(errors, 409 if taken and len(errors) == 1 else 422)
     row = Category(code=code, name_vi=name_vi, name_en=name_en, level=level, active=active,
-                   default_department=department, search_text=_search_text(code, name_vi, name_en))
+                   publish_by_default=publish_by_default, default_department=department,
+                   search_text=_search_text(code, name_vi, name_en))
     db.session.add(row)
     _flush("code")
     audit.record("category_create", actor=actor, target_type="category", target_id=row.code,
@@ -249,6 +260,8 @@ def update_category(row: Category, data: Mapping[str, Any], actor: User | None) 
     """``data``: any of ``CATEGORY_FIELDS`` (a missing one stays); the code never changes."""
     errors: dict[str, str] = {}
     values = _common_edits(errors, row, data)
+    if "publish_by_default" in data:
+        values["publish_by_default"] = _publish_default(errors, data["publish_by_default"])
     department = row.default_department
     if "default_department" in data and data["default_department"] != department.code:
         department = _department_ref(errors, data["default_department"])  # type: ignore[assignment]

@@ -6,6 +6,11 @@ event (with the citizen's receipt notification, see services/history.py) in the 
 transaction; the caller commits, with its Idempotency-Key record if it has one
 (http/idempotency.py). The SLA timer is scheduled after that commit (sla/timers.py).
 
+The department comes from services/routing.py:route (rule, commune People's Committee, or the
+category's default), the same for every channel; a commune the address names is stored as the
+ticket's ``commune_code`` (the address text is kept as filed). A staff member's ``department``
+override wins; the first history event says which it was (``routed_by``).
+
 The ticket's columns come from the validated input itself (``ticket_columns``): a new field is a
 column on ``Ticket``, its migration and a field of ``schemas.ticket.TicketCreate`` (at the top
 level, or in ``location``) — nothing here lists columns by hand.
@@ -22,10 +27,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from callcentre.core.extensions import db
 from callcentre.formats.receipt import new_receipt_code
 from callcentre.http.errors import field_error
-from callcentre.models import Call, Category, Disposition, Priority, Ticket, User, utcnow
+from callcentre.models import Call, Category, Department, Disposition, Priority, Ticket, User, utcnow
+from callcentre.services import live
 from callcentre.services.contacts import get_or_create_contact
 from callcentre.services.history import record_event
 from callcentre.services.metrics import count_ticket_created
+from callcentre.services.routing import OVERRIDE, route
 from callcentre.services.search import ticket_search_text
 from callcentre.sla import clocks
 from callcentre.sla.policies import terms_for
@@ -33,7 +40,7 @@ from workflows import sla
 from workflows.states import Status
 
 # Input keys that are not ticket columns of the same name: they are resolved to rows here.
-_REFERENCES = frozenset({"category", "contact", "location", "call_id"})
+_REFERENCES = frozenset({"category", "contact", "location", "call_id", "department"})
 _TICKET_COLUMNS = frozenset(Ticket.__table__.columns.keys())
 
 
@@ -57,12 +64,25 @@ def _free_receipt_code() -> str:
             return code
 
 
+def _override(code: str | None, actor: User | None) -> Department | None:
+    """The department a staff member chose instead of the routing's, if any."""
+    if not code:
+        return None
+    if actor is None:  # a citizen's channel never routes itself
+        raise ValueError("a department override needs a staff actor")
+    dept = db.session.scalar(select(Department).where(Department.code == code, Department.active.is_(True)))
+    if dept is None:
+        raise field_error("department", f"unknown department code '{code}'")
+    return dept
+
+
 def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | None = None) -> Ticket:
     """Write a ticket from validated ``data`` (``schemas.ticket.TicketCreate``); never commits.
 
     ``actor`` is the staff member who filed it, or None for a citizen's own channel, then named by
-    ``actor_label`` ("citizen", "open311:<client>"). Raises ``ApiError`` (422) for an unknown
-    category or call.
+    ``actor_label`` ("citizen", "open311:<client>"). ``data["department"]``: a staff member's
+    override of the routing (a department code). Raises ``ApiError`` (422) for an unknown
+    category, call or department.
     """
     session = db.session
     category = session.scalar(select(Category).options(joinedload(Category.default_department))
@@ -74,6 +94,7 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
         call = session.get(Call, data["call_id"])
         if call is None:
             raise field_error("call_id", "no such call")
+    override = _override(data.get("department"), actor)
     person = data.get("contact")
     contact = None if not person else get_or_create_contact(
         person["phone"], person.get("name"), person.get("language") or "vi")
@@ -81,12 +102,16 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
     columns = ticket_columns(data)
     columns["title"] = columns.get("title") or _title_from(data["description"])
     columns["priority"] = columns.get("priority") or Priority.NORMAL.value  # channels without a choice
+    routed = route(category, columns.get("commune_code"), columns.get("address"))
+    columns["commune_code"] = routed.commune_code
+    department = override or routed.department
+    routed_by = OVERRIDE if department.id != routed.department.id else routed.reason
     # Read before the ticket joins the session: a query after ``add`` would autoflush it, and
     # the deadline would then cost an UPDATE of the row just inserted.
     terms = terms_for(category.id, columns["priority"])
     receipt_code = _free_receipt_code()
     ticket = Ticket(**columns, receipt_code=receipt_code, category=category,
-                    department=category.default_department, contact=contact, created_by=actor,
+                    department=department, contact=contact, created_by=actor,
                     status=Status.RECEIVED.value, escalation_level=0, created_at=now, updated_at=now)
     for empty in ("calls", "media", "events"):  # a new ticket has none: the answer need not read them
         set_committed_value(ticket, empty, [])
@@ -101,8 +126,10 @@ def create_ticket(data: dict[str, Any], actor: User | None, actor_label: str | N
     record_event(session, ticket, "created", actor=actor, actor_label=actor_label or (None if actor else "citizen"),
                  to_status=ticket.status, public=True, at=now,
                  payload={"channel": ticket.channel, "category": category.code,
-                          "department": category.default_department.code, "call_id": data.get("call_id")})
+                          "department": department.code, "routed_by": routed_by,
+                          "commune_found": routed.commune_found, "call_id": data.get("call_id")})
     count_ticket_created(session, ticket.channel)  # once the caller's commit stands
+    live.ticket_received(session, ticket.id)  # the wall, the dashboard: after commit
     if call is not None:
         call.tickets.append(ticket)
         call.disposition = call.disposition or Disposition.NEW_TICKET.value

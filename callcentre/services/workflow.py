@@ -21,6 +21,7 @@ from callcentre.services import live
 from callcentre.services.alerts import notify_staff
 from callcentre.services.history import record_event
 from callcentre.services.metrics import count_transition
+from callcentre.services.publication import may_publish
 from callcentre.sla import clocks
 from workflows import sla
 from workflows.definition import BY_NAME, TRIGGERS, Field, Message, TicketFacts, TriggerSpec, WorkflowError, check
@@ -177,11 +178,30 @@ def _deny_extension(t: Ticket, p: dict[str, Any], user: User | None, now: dateti
     return {"extension_id": request.id}
 
 
+NOT_PUBLISHABLE = Message("Phiếu bảo mật không được công khai trả lời", "a confidential ticket cannot be published")
+
+
+def publish_decision(t: Ticket, value: Any) -> bool:
+    """Whether the answer goes on the published answers page: ``value`` (true/false) if given, else
+    the category's default. A confidential ticket is never published: asked for, refused (422);
+    by default, not published (services/publication.py)."""
+    if value is None:
+        return bool(t.category.publish_by_default) and may_publish(t)
+    if not isinstance(value, bool):
+        raise WorkflowError(422, Message("Hãy chọn có công khai trả lời hay không", "publish must be true or false"),
+                            "publish")
+    if value and not may_publish(t):
+        raise WorkflowError(422, NOT_PUBLISHABLE, "publish")
+    return value
+
+
 def _resolve(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
+    published = publish_decision(t, p.get("publish"))  # refused before anything changes
     t.public_answer = p["answer"]
+    t.published = published
     t.resolved_at = now
     clocks.stop(t, (sla.ACCEPT, sla.RESOLVE), now, "resolved")
-    return {"answer": p["answer"]}
+    return {"answer": p["answer"], "published": published}
 
 
 def _reopen(t: Ticket, p: dict[str, Any], user: User | None, now: datetime) -> dict[str, Any]:
@@ -300,6 +320,9 @@ def fire(ticket: Ticket, trigger: str, params: dict[str, Any], user: User | None
                                     name)
     facts = facts_for(ticket, user, now)
     spec = check(trigger, facts)
+    if params.get("publish") is not None and trigger != "resolve":
+        raise WorkflowError(422, Message("Chỉ chọn công khai khi trả lời công dân", "publish goes with 'resolve' only"),
+                            "publish")
     before = ticket.status
     department_before = ticket.department_id
     payload = EFFECTS[trigger](ticket, params, user, now)
@@ -327,3 +350,37 @@ def fire_system_trigger(ticket_id: int, trigger: str, note: str | None = None) -
         return False
     db.session.commit()
     return True
+
+
+# -- the publication decision, changed after the answer ---------------------------
+
+PUBLICATION_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED})
+
+
+def set_publication(ticket: Ticket, published: Any, user: User, now: datetime | None = None,
+                    expected_version: int | None = None) -> TicketEvent:
+    """A supervisor changes whether a resolved or closed ticket's answer is published; recorded
+    as a ``publication`` event (``{"published": …}``, internal). Not a workflow trigger: the status
+    does not change, and it is not offered among the trigger buttons. Raises WorkflowError (403 not a
+    supervisor, 409 not answered or changed meanwhile, 422 not a boolean or confidential); never commits."""
+    now = now or datetime.now(UTC)
+    if user.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise WorkflowError(403, Message("Chỉ giám sát viên được đổi quyết định công khai sau khi trả lời",
+                                         "only a supervisor may change the publication after the answer"))
+    if expected_version is not None and expected_version != ticket.version:
+        raise WorkflowError(409, Message("Phiếu vừa được người khác cập nhật; hãy tải lại trang rồi thử lại",
+                                         "the ticket changed; reload and try again"), "version")
+    if Status(ticket.status) not in PUBLICATION_STATUSES:
+        raise WorkflowError(409, Message(
+            "Chỉ đổi được quyết định công khai của phiếu đã trả lời hoặc đã đóng",
+            "only a resolved or closed ticket's publication can be changed"))
+    if not isinstance(published, bool):
+        raise WorkflowError(422, Message("Hãy chọn có công khai trả lời hay không", "publish must be true or false"),
+                            "publish")
+    if published and not may_publish(ticket):
+        raise WorkflowError(422, NOT_PUBLISHABLE, "publish")
+    before = ticket.published
+    ticket.published = published
+    ticket.updated_at = now
+    return record_event(db.session, ticket, "publication", actor=user, from_status=ticket.status,
+                        to_status=ticket.status, payload={"published": published, "before": before}, at=now)

@@ -11,6 +11,7 @@
   var eventsUrl = root.dataset.events;
   var noticesUrl = root.dataset.url;
   var ticketUrl = root.dataset.ticketUrl || "";
+  var archiveUrl = root.dataset.archiveUrl || "";  // a built report's notice opens the archive
   var lang = document.documentElement.lang || "vi";
   var source = null, lastId = "", fallbackTimer = null, reconnectTimer = null, refreshOnOpen = false;
   var evicted = false;  // this account opened too many streams and this (the oldest) was ended
@@ -42,6 +43,7 @@
       var link = item.querySelector(".notice-text");
       link.textContent = lang === "en" ? notice.message_en : notice.message_vi;
       if (notice.ticket_id && ticketUrl) { link.href = ticketUrl.replace(/0$/, String(notice.ticket_id)); }
+      else if (notice.kind === "report_ready" && archiveUrl) { link.href = archiveUrl; }
       else { link.removeAttribute("href"); }
       var when = item.querySelector("time");
       when.dateTime = notice.created_at;

@@ -49,6 +49,7 @@ class CategoryForm(FlaskForm):
     default_department = SelectField(_l("Đơn vị xử lý mặc định"), validate_choice=False)
     level = SelectField(_l("Cấp"), choices=list(LEVEL_LABELS.items()), default="province", validate_choice=False)
     active = BooleanField(_l("Đang hoạt động"), default=True)
+    publish_by_default = BooleanField(_l("Mặc định công khai trả lời"), default=False)
 
 
 def _actor() -> User:
@@ -77,7 +78,7 @@ def _department_data(form: DepartmentForm, with_code: bool) -> dict[str, Any]:
 def _category_data(form: CategoryForm, with_code: bool) -> dict[str, Any]:
     data: dict[str, Any] = {"name_vi": form.name_vi.data, "name_en": form.name_en.data,
                             "default_department": form.default_department.data, "level": form.level.data,
-                            "active": bool(form.active.data)}
+                            "active": bool(form.active.data), "publish_by_default": bool(form.publish_by_default.data)}
     if with_code:
         data["code"] = (form.code.data or "").strip().upper()
     return data

@@ -25,8 +25,9 @@ from callcentre.schemas.ticket import TicketDetailOut, TicketSummaryOut, clock_v
 from callcentre.services import audit
 from callcentre.services.comments import add_comment
 from callcentre.services.inbox import inbox_export, inbox_page
+from callcentre.services.publication import may_publish
 from callcentre.services.queries import load_visible_ticket
-from callcentre.services.workflow import allowed_triggers, fire, lock_ticket
+from callcentre.services.workflow import allowed_triggers, fire, lock_ticket, set_publication
 from callcentre.web.forms import text_error
 from callcentre.web.helpers import (
     PRIORITY_LABELS,
@@ -44,7 +45,7 @@ from callcentre.web.helpers import (
     wants_csv,
 )
 from workflows.definition import BY_NAME, TriggerSpec, WorkflowError
-from workflows.roles import INBOX, STAFF
+from workflows.roles import INBOX, MANAGERS, STAFF, Role
 from workflows.states import OPEN_VALUES, Status
 
 bp = Blueprint("web_department", __name__)
@@ -108,7 +109,7 @@ def _csv_rows(rows: Iterable[Any]) -> Iterator[list[Any]]:
 
 FIELD_LABELS = {"answer": _l("Nội dung trả lời công dân"), "reason": _l("Lý do"), "note": _l("Ghi chú"),
                 "deadline": _l("Hạn mới (giờ Việt Nam)"), "department": _l("Đơn vị"),
-                "duplicate_of": _l("Mã biên nhận phiếu gốc")}
+                "duplicate_of": _l("Mã biên nhận phiếu gốc"), "publish": _l("Công khai trả lời")}
 
 
 # Who reads what a field holds, said beside it before it is sent: the citizen (texted, published)
@@ -122,7 +123,8 @@ INTERNAL = _l("Nội bộ — công dân không thấy")
 # Where a trigger's field means something more precise than its generic label.
 TRIGGER_FIELD_LABELS = {("request_info", "note"): _l("Câu hỏi gửi công dân"),
                         ("reject", "answer"): _l("Trả lời công dân (không bắt buộc)")}
-OPTIONAL_FIELDS = {"reject": ("answer",)}
+# ``publish``: the resolve form's checkbox (the publication decision, default the category's).
+OPTIONAL_FIELDS = {"reject": ("answer",), "resolve": ("publish",)}
 
 
 def form_fields(spec: TriggerSpec) -> list[str]:
@@ -170,7 +172,9 @@ def _render(ticket: Ticket, failed: dict[str, Any] | None = None, status: int = 
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))
                                      .order_by(Department.name_vi)).all()
     data = TicketDetailOut().dump(ticket)
+    publish_default = bool(ticket.category.publish_by_default) and may_publish(ticket)
     return render_template("web/ticket.html", t=data, ticket=ticket, triggers=allowed_triggers(ticket, user),
+                           publish_default=publish_default, may_set_publication=user.role in MANAGERS,
                            urgent=sla_state(data["sla"]), failed=failed or {}, pending=pending,
                            departments=departments, field_label=field_label, field_audience=field_audience,
                            form_fields=form_fields, previewed=PREVIEWED, comment=comment or {}, upload=upload or {},
@@ -210,6 +214,8 @@ def _params(trigger: str, form: Any) -> dict[str, Any]:
             raise WorkflowError(422, _("Ngày giờ không hợp lệ"), "deadline") from exc
         tz = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
         params["deadline"] = (local if local.tzinfo else local.replace(tzinfo=tz)).isoformat()
+    if trigger == "resolve":
+        params["publish"] = _publish(form)
     if form.get("duplicate_of"):
         try:
             code = normalize(form["duplicate_of"])
@@ -219,6 +225,43 @@ def _params(trigger: str, form: Any) -> dict[str, Any]:
         if params["duplicate_of"] is None:
             raise WorkflowError(422, _("Không có phiếu với mã này"), "duplicate_of")
     return params
+
+
+def _publish(form: Any, name: str = "publish") -> bool | None:
+    """The checkbox after its hidden "0": ``["0"]`` no, ``["0", "1"]`` yes; absent: the default (None)."""
+    values = form.getlist(name)
+    if not values:
+        return None
+    if not set(values) <= {"0", "1"} or len(values) > 2:
+        raise WorkflowError(422, _("Giá trị không hợp lệ"), name)
+    return "1" in values
+
+
+@bp.route("/tickets/<int:ticket_id>/publication", methods=["POST"])
+@page_roles(Role.SUPERVISOR)
+def publication(ticket_id: int):
+    """A supervisor changes whether a resolved or closed ticket's answer is published."""
+    user = current_user._get_current_object()
+    _load(ticket_id)
+    ticket = lock_ticket(ticket_id)
+    if ticket is None:
+        abort(404)
+    version = request.form.get("version", "")
+    try:
+        published = _publish(request.form, "published")
+        set_publication(ticket, bool(published), user, expected_version=int(version) if version.isdigit() else None)
+        db.session.commit()
+    except WorkflowError as exc:
+        db.session.rollback()
+        failed = {"trigger": "publication", "field": "published", "values": request.form, "message": exc.text(lang())}
+        return _render(_load(ticket_id), failed, exc.status)
+    except StaleDataError:
+        db.session.rollback()
+        failed = {"trigger": "publication", "field": "published", "values": request.form,
+                  "message": _("Phiếu vừa được người khác cập nhật; hãy xem lại và thử lại")}
+        return _render(_load(ticket_id), failed, 409)
+    flash(_("Đã công khai trả lời") if ticket.published else _("Đã thôi công khai trả lời"), "success")
+    return redirect(url_for("web_department.ticket_page", ticket_id=ticket_id))
 
 
 @bp.route("/tickets/<int:ticket_id>/fire", methods=["POST"])

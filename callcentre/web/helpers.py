@@ -139,7 +139,8 @@ CHANNEL_LABELS = {"phone": _l("Điện thoại 1022"), "app": _l("Ứng dụng")
 CLOCK_LABELS = {"accept": _l("tiếp nhận"), "resolve": _l("trả lời"), "forward": _l("chuyển xử lý")}
 EVENT_LABELS = {"created": _l("Tạo phiếu"), "comment": _l("Ghi chú nội bộ"), "call_attached": _l("Gắn cuộc gọi"),
                 "merged_in": _l("Gộp phiếu trùng vào"), "sla_warning": _l("Cảnh báo sắp quá hạn"),
-                "sla_breach": _l("Quá hạn"), "attachment": _l("Đính kèm tệp")}
+                "sla_breach": _l("Quá hạn"), "attachment": _l("Đính kèm tệp"),
+                "publication": _l("Đổi quyết định công khai trả lời")}
 # A call's ``disposition`` (models.call.Disposition).
 DISPOSITION_LABELS = {"new_ticket": _l("Tạo phiếu mới"), "added_to_ticket": _l("Gắn vào phiếu đã có"),
                       "info_only": _l("Chỉ cung cấp thông tin"), "abandoned": _l("Bỏ máy khi chờ"),

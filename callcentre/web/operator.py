@@ -9,11 +9,15 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
+from wtforms import HiddenField, SelectField
+from wtforms.validators import Optional
 
 from callcentre.core.extensions import db
+from callcentre.formats.geo import commune_exists
 from callcentre.formats.limits import MIN_DATETIME, id_in_range
 from callcentre.formats.phone import InvalidPhone, to_e164
 from callcentre.formats.receipt import InvalidReceiptCode, normalize
@@ -23,7 +27,7 @@ from callcentre.http.pagination import paginate
 from callcentre.http.request_guard import checks_own_text
 from callcentre.models import Call, Category, Department, Disposition, Ticket
 from callcentre.schemas.ticket import TicketCreate, TicketSummaryOut
-from callcentre.services import audit
+from callcentre.services import audit, routing
 from callcentre.services.call_log import ConsoleCall, find_ticket_by_code, log_console_call
 from callcentre.services.calls import LOGGED_BY_ANOTHER, OTHER_NUMBER, update_call
 from callcentre.services.queries import caller_history
@@ -51,13 +55,23 @@ CALLBACK_DONE = (Disposition.CALLBACK_DONE.value, Disposition.PRANK.value)
 _CALL_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # calls.provider_call_id holds 64
 
 
-def _choices(form: CallForm) -> tuple[Sequence[Category], Sequence[Department]]:
+class ConsoleForm(CallForm):
+    """The call form, with the place a new ticket is about (routing by place, services/routing.py)."""
+
+    commune_code = SelectField(_l("Xã/phường nơi xảy ra sự việc"), validators=[Optional()], validate_choice=False)
+    # "1" while the department shown is the routing's suggestion (static/console_routing.js), not a
+    # hand choice: the ticket is then routed at saving, as it would be with the field left empty.
+    department_auto = HiddenField()
+
+
+def _choices(form: ConsoleForm) -> tuple[Sequence[Category], Sequence[Department]]:
     categories = db.session.scalars(select(Category).where(Category.active.is_(True))
                                     .order_by(Category.name_vi)).all()
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))
                                      .order_by(Department.name_vi)).all()
     form.category.choices = [("", "—")] + [(c.code, c.name_vi) for c in categories]
     form.department.choices = [("", "—")] + [(d.code, d.name_vi) for d in departments]
+    form.commune_code.choices = [("", "—")] + routing.commune_choices()
     return categories, departments
 
 
@@ -73,7 +87,7 @@ def _call_sid(text: str | None) -> str | None:
     return text if _CALL_SID.fullmatch(text) else None
 
 
-def _page(form: CallForm, status: int = 200, created: Ticket | None = None, call_sid: str | None = None,
+def _page(form: ConsoleForm, status: int = 200, created: Ticket | None = None, call_sid: str | None = None,
           prefill: bool = False):
     """The console; ``prefill``: a fresh screen pop, whose name field starts with the caller's known name."""
     categories, departments = _choices(form)
@@ -110,7 +124,7 @@ def _audit_view(history: dict[str, Any], via: str) -> None:
 def console():
     """The console. ``?phone=`` is the screen pop a telephony client opens for an incoming call
     (with ``&call=`` its CallSid, if it knows it: the call is then logged into that very row)."""
-    form = CallForm(formdata=None)
+    form = ConsoleForm(formdata=None)
     form.phone.data = request.args.get("phone", "")
     form.callback_of.data = request.args.get("callback", "")
     if form.phone.data:
@@ -121,7 +135,7 @@ def console():
     return _page(form, created=created, call_sid=_call_sid(request.args.get("call")), prefill=True)
 
 
-def _started(form: CallForm) -> datetime:
+def _started(form: ConsoleForm) -> datetime:
     try:
         value = datetime.fromisoformat(form.started_at.data or "")
     except ValueError:
@@ -130,13 +144,14 @@ def _started(form: CallForm) -> datetime:
     return value if value.tzinfo and MIN_DATETIME <= value <= now else now
 
 
-def _form_errors(form: CallForm, messages: dict[str, Any]) -> None:
+def _form_errors(form: ConsoleForm, messages: dict[str, Any]) -> None:
     """marshmallow's (possibly nested) messages -> the form's fields."""
     mapping = {"contact": "phone", "location": "address", "channel": "notes", "title": "description",
                "call_id": "notes"}
     for key, value in messages.items():
         if isinstance(value, dict):
-            inner = "phone" if key == "contact" and "phone" in value else mapping.get(key, key)
+            inner = ("phone" if key == "contact" and "phone" in value
+                     else "commune_code" if key == "location" and "commune_code" in value else mapping.get(key, key))
             text = "; ".join(str(m) for v in value.values() for m in (v if isinstance(v, list) else [v]))
             add_errors(getattr(form, inner, form.notes), text)
             continue
@@ -144,13 +159,15 @@ def _form_errors(form: CallForm, messages: dict[str, Any]) -> None:
         add_errors(target, *(str(m) for m in (value if isinstance(value, list) else [value])))
 
 
-def _ticket_data(form: CallForm, phone: str | None) -> dict[str, Any] | None:
+def _ticket_data(form: ConsoleForm, phone: str | None) -> dict[str, Any] | None:
     """The form's ticket fields through the API's own schema; errors go onto the form. Without a
     valid phone the other fields are still checked (the contact is left out, not invented)."""
     raw: dict[str, Any] = {
         "channel": "phone", "category": form.category.data or "", "priority": form.priority.data,
         "description": form.description.data or "",
-        "location": {"address": form.address.data} if form.address.data else None,
+        "location": {"address": form.address.data or None, "commune_code": form.commune_code.data or None}
+        if form.address.data or form.commune_code.data else None,
+        "department": _hand_department(form),
     }
     if phone is not None:
         raw["contact"] = {"phone": phone, "name": form.name.data or None}
@@ -159,6 +176,26 @@ def _ticket_data(form: CallForm, phone: str | None) -> dict[str, Any] | None:
     except ValidationError as exc:
         _form_errors(form, exc.messages_dict)
         return None
+
+
+def _hand_department(form: ConsoleForm) -> str | None:
+    """The department the operator chose by hand; None lets the routing decide."""
+    if form.department_auto.data == "1":
+        return None
+    return form.department.data or None
+
+
+def _check_place(form: ConsoleForm, departments: Sequence[Department]) -> None:
+    """A commune or department the lists do not hold (a forged form): refused beside the field, in
+    the page's language, and then left out of the ticket's data (not refused twice)."""
+    hand = _hand_department(form)
+    if hand and hand not in {d.code for d in departments}:
+        add_errors(form.department, _("Không có đơn vị “%(code)s”", code=hand[:40]))
+        form.department.data = ""
+    commune = form.commune_code.data or ""
+    if commune and (len(commune) > 10 or not commune_exists(commune)):
+        add_errors(form.commune_code, _("Không có xã/phường mã %(code)s trong tỉnh", code=commune[:10]))
+        form.commune_code.data = ""
 
 
 def _row_id(text: str) -> int | None:
@@ -171,10 +208,11 @@ def _row_id(text: str) -> int | None:
 @page_roles(*INTAKE)
 def log():
     """Log the call and its outcome in one transaction: nothing is half-written."""
-    form = CallForm()
-    _choices(form)
+    form = ConsoleForm()
+    departments = _choices(form)[1]
     user = current_user._get_current_object()
     form.validate()  # collect every error, so all are shown at once
+    _check_place(form, departments)
     phone: str | None = None
     try:
         phone = to_e164(form.phone.data or "")
@@ -196,7 +234,7 @@ def log():
         return _page(form, 422, call_sid=call_sid)
     callback = form.callback_of.data
     entry = ConsoleCall(phone=phone, started_at=_started(form), ended_at=datetime.now(UTC), outcome=outcome,
-                        notes=form.notes.data or None, ticket=ticket_data, department=form.department.data or None,
+                        notes=form.notes.data or None, ticket=ticket_data, department=_hand_department(form),
                         attach_to=target, callback_of=_row_id(callback or ""), provider_call_id=call_sid)
     try:
         ticket = log_console_call(entry, user)

@@ -17,7 +17,7 @@ def test_categories_carry_codes_names_and_default_department(api_as) -> None:
     by_code = {c["code"]: c for c in body["items"]}
     assert by_code["TN-MT"]["name_vi"] == "Tài nguyên và môi trường"
     assert by_code["TN-MT"]["name_en"] == "Natural resources and environment"
-    assert by_code["TN-MT"]["department"]["code"] == "STNMT"
+    assert by_code["TN-MT"]["department"]["code"] == "SNNMT"
     # The app's five launch fields are all there.
     assert {"AN-NINH-TTATGT", "TT-TT", "TN-MT", "CONG-THUONG", "VH-TT-DL"} <= by_code.keys()
 
@@ -33,7 +33,7 @@ def test_category_search_with_or_without_diacritics(api_as) -> None:
 def test_departments(api_as) -> None:
     body = api_as("supervisor").get("/api/v1/departments?per_page=100").json
     codes = {d["code"] for d in body["items"]}
-    assert {"STTTT", "STNMT", "SCT", "SVHTTDL", "CAT", "SXD"} <= codes
+    assert {"SKHCN", "SNNMT", "SCT", "SVHTTDL", "CAT", "SXD"} <= codes
     assert any(d["level"] == "commune" for d in body["items"])
     found = api_as("supervisor").get("/api/v1/departments", query_string={"q": "cong an"}).json
     assert [d["code"] for d in found["items"]] == ["CAT"]

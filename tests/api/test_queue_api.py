@@ -32,7 +32,7 @@ def test_queue_orders_by_forward_deadline_and_flags_returned_tickets(app, api_as
     returned = new_ticket(api_as, channel="app", description="Rác thải đổ trộm bên kênh")
     gone = new_ticket(api_as, description="Đã chuyển đi")
     fire(op, returned["id"], "assign")
-    fire(officer, returned["id"], "return", reason="Không thuộc thẩm quyền Sở TN&MT")
+    fire(officer, returned["id"], "return", reason="Không thuộc thẩm quyền Sở NN&MT")
     fire(op, gone["id"], "assign")  # no longer waiting: not in the queue
     now = datetime.now(UTC)
     # The web ticket's deadline is earliest, then the SMS one's; the returned one restarted its clock last.
@@ -45,8 +45,8 @@ def test_queue_orders_by_forward_deadline_and_flags_returned_tickets(app, api_as
     assert by_id[sms["id"]]["channel"] == "sms" and by_id[sms["id"]]["returned"] is None
     assert datetime.fromisoformat(by_id[sms["id"]]["forward_deadline"]) == now + timedelta(minutes=2)
     back = by_id[returned["id"]]["returned"]
-    assert back["reason"] == "Không thuộc thẩm quyền Sở TN&MT"
-    assert back["department"]["code"] == "STNMT" and back["department"]["name_vi"]
+    assert back["reason"] == "Không thuộc thẩm quyền Sở NN&MT"
+    assert back["department"]["code"] == "SNNMT" and back["department"]["name_vi"]
     assert datetime.fromisoformat(back["at"]) <= datetime.now(UTC)
     # The returned ticket's forward clock restarted at the return: its deadline is after it.
     assert datetime.fromisoformat(by_id[returned["id"]]["forward_deadline"]) > datetime.fromisoformat(back["at"])

@@ -20,7 +20,7 @@ def _signed_in_officer(app):
 
 
 def _officer_sees(api_as, pages, ticket: dict) -> dict[str, object]:
-    officer = api_as("officer")  # STNMT, the default department of TN-MT
+    officer = api_as("officer")  # SNNMT, the default department of TN-MT
     return {
         "detail": officer.get(f"/api/v1/tickets/{ticket['id']}").status_code,
         "transitions": officer.get(f"/api/v1/tickets/{ticket['id']}/transitions").status_code,
@@ -41,7 +41,7 @@ EVERYTHING = {"detail": 200, "transitions": 200, "listed": True, "by_phone": 1, 
 def test_an_officer_sees_a_ticket_once_assigned_and_no_longer_once_returned(app, api_as) -> None:
     pages = _signed_in_officer(app)
     ticket = api_as("operator").post("/api/v1/tickets", ticket_payload()).json
-    assert ticket["status"] == "received" and ticket["department"]["code"] == "STNMT"
+    assert ticket["status"] == "received" and ticket["department"]["code"] == "SNNMT"
     assert _officer_sees(api_as, pages, ticket) == NOTHING
     # Operators and supervisors see it all along.
     assert api_as("supervisor").get(f"/api/v1/tickets/{ticket['id']}").status_code == 200

@@ -21,7 +21,7 @@ def test_operator_creates_ticket_with_default_department_and_history(api_as) -> 
     assert {"id", "receipt_code", "status", "category", "department"} <= body.keys()
     assert body["status"] == "received"
     assert body["category"]["code"] == "TN-MT"
-    assert body["department"]["code"] == "STNMT"  # the category's default department
+    assert body["department"]["code"] == "SNNMT"  # the category's default department
     assert body["priority"] == "high"
     assert body["title"].startswith("Khói bụi")
     assert normalize(body["receipt_code"]) == body["receipt_code"]
@@ -115,11 +115,11 @@ def test_auth_and_roles(api_as, count) -> None:
 
 def test_department_staff_see_only_their_department(api_as) -> None:
     op = api_as("operator")
-    env = op.post("/api/v1/tickets", ticket_payload()).json  # STNMT
+    env = op.post("/api/v1/tickets", ticket_payload()).json  # SNNMT
     trade = op.post("/api/v1/tickets", ticket_payload(category="CONG-THUONG")).json  # SCT
     for ticket in (env, trade):  # department staff see a ticket once it is assigned (test_ticket_visibility.py)
         assert op.post(f"/api/v1/tickets/{ticket['id']}/transitions", {"trigger": "assign"}).status_code == 200
-    officer = api_as("officer")  # STNMT
+    officer = api_as("officer")  # SNNMT
     listed = officer.get("/api/v1/tickets").json
     assert [t["id"] for t in listed["items"]] == [env["id"]]
     assert officer.get(f"/api/v1/tickets/{env['id']}").status_code == 200

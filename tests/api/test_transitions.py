@@ -53,7 +53,7 @@ def test_full_lifecycle_records_every_step(api_as, app) -> None:
         ("close", "resolved", "closed", "operator"),
     ]
     assert detail["events"][5]["note"] == "Xin địa chỉ cụ thể"
-    assert detail["department"]["code"] == "STNMT"
+    assert detail["department"]["code"] == "SNNMT"
     assert detail["public_answer"] == "Đã kiểm tra và xử phạt cơ sở vi phạm."
     # The citizen sees the answer and the public steps, not the internal ones.
     public = api_as(None).get(f"/api/v1/public/tickets/{t['receipt_code']}").json
@@ -126,7 +126,7 @@ def test_assign_to_another_department_then_return(api_as) -> None:
     assert api_as("officer_ct").get(f"/api/v1/tickets/{tid}").status_code == 403
     resp = fire(api_as("operator"), tid, "assign", department="NOPE")
     assert resp.status_code == 422 and "department" in resp.json["errors"]["json"]
-    assert fire(api_as("operator"), tid, "assign", department="STNMT").status_code == 200
+    assert fire(api_as("operator"), tid, "assign", department="SNNMT").status_code == 200
     detail = api_as("officer").get(f"/api/v1/tickets/{tid}").json
     assert [e["kind"] for e in detail["events"]] == ["created", "assign", "return", "assign"]
     assert detail["events"][2]["payload"]["from_department"] == "SCT"
@@ -200,7 +200,7 @@ def test_concurrent_reassign_with_the_same_version_one_wins(app, api_as, tokens,
     version = fire(api_as("operator"), t["id"], "assign").json["ticket"]["version"]
     barrier = threading.Barrier(6)
     statuses: list[int] = []
-    departments = ["SCT", "SXD", "SYT", "CAT", "STTTT", "SGDDT"]
+    departments = ["SCT", "SXD", "SYT", "CAT", "SKHCN", "SGDDT"]
 
     def reassign(dept: str) -> None:
         client = app.test_client()

@@ -87,7 +87,7 @@ def test_admin_lists_users_with_filters(api_as, new_user) -> None:
     assert {"operator", "officer", "admin", "aa.off"} <= set(names) and names == sorted(names)
     assert listing["total"] == len(names)
     officer = next(u for u in listing["items"] if u["username"] == "officer")
-    assert officer["department"]["code"] == "STNMT" and officer["role"] == "department_officer"
+    assert officer["department"]["code"] == "SNNMT" and officer["role"] == "department_officer"
     assert "password_hash" not in officer and "password" not in officer
     operators = admin.get("/api/v1/users?role=operator").json["items"]
     assert {u["role"] for u in operators} == {"operator"}

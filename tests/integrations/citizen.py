@@ -32,7 +32,7 @@ def fire(app: Flask, tokens: dict[str, str], user: str, ticket_id: int, trigger:
 
 def answered_ticket(app: Flask, tokens: dict[str, str], answer: str = "Đã kiểm tra, lò gạch đã ngừng đốt.",
                     **payload: Any) -> dict:
-    """A new ticket, assigned to STNMT, accepted and answered by its officer."""
+    """A new ticket, assigned to SNNMT, accepted and answered by its officer."""
     resp = api(app, tokens, "operator").post("/api/v1/tickets", ticket_payload(**payload))
     assert resp.status_code == 201, resp.json
     ticket = resp.json

@@ -22,12 +22,12 @@ def test_post_then_get_round_trip_in_both_formats(app, client, post) -> None:
     assert resp.status_code == 201, resp.json
     [created] = resp.json
     code = created["service_request_id"]
-    assert created["token"] == code and "Sở Tài nguyên và Môi trường" in created["service_notice"]
+    assert created["token"] == code and "Sở Nông nghiệp và Môi trường" in created["service_notice"]
 
     [got] = client.get(f"{BASE}/requests/{code}.json").json
     assert got["service_request_id"] == code and got["service_code"] == "TN-MT"
     assert got["status"] == "open" and got["extended_attributes"]["detailed_status"] == "received"
-    assert got["agency_responsible"] == "Sở Tài nguyên và Môi trường"
+    assert got["agency_responsible"] == "Sở Nông nghiệp và Môi trường"
     # The public location: no house number, coordinates to ~100 m (services/publication.py).
     assert got["address"] == "Lê Lợi, Mỹ Tho" and (got["lat"], got["long"]) == (10.36, 106.36)
     assert got["extended_attributes"]["channel"] == "app"
@@ -40,7 +40,7 @@ def test_post_then_get_round_trip_in_both_formats(app, client, post) -> None:
     assert root.tag == "service_requests"
     request = root.find("request")
     assert request.findtext("service_request_id") == code and request.findtext("status") == "open"
-    assert request.findtext("agency_responsible") == "Sở Tài nguyên và Môi trường"
+    assert request.findtext("agency_responsible") == "Sở Nông nghiệp và Môi trường"
 
     # Same ticket as any other channel: receipt code, contact, history, public lookup.
     with app.app_context():

@@ -26,7 +26,7 @@ def test_services_are_the_categories_with_their_departments(client) -> None:
     assert {"TN-MT", "DIEN", "CONG-THUONG"} <= services.keys()
     tnmt = services["TN-MT"]
     assert tnmt["service_name"] == "Tài nguyên và môi trường"  # Vietnamese by default
-    assert tnmt["group"] == "Sở Tài nguyên và Môi trường"
+    assert tnmt["group"] == "Sở Nông nghiệp và Môi trường"
     assert tnmt["metadata"] is False and tnmt["type"] == "realtime"
     assert "moi truong" in tnmt["keywords"]  # findable without diacritics
     assert services["DIEN"]["metadata"] is True

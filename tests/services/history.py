@@ -60,7 +60,7 @@ def insert_history(n: int, *, seed: int, now: datetime) -> History:
     calendar_id = calendar_row(TWENTY_FOUR_SEVEN).id
     categories = db.session.execute(sa.select(Category.id, Category.default_department_id, Category.code)
                                     .where(Category.default_department_id.is_not(None))).all()
-    # Half the tickets for the demo officer's department (STNMT: TN-MT, DAT-DAI), so that its
+    # Half the tickets for the demo officer's department (SNNMT: TN-MT, DAT-DAI), so that its
     # pages are full even in a small history.
     weights = [8 if code in FOCUS_CATEGORIES else 1 for _, _, code in categories]
     supervisor = db.session.scalar(sa.select(User.id).where(User.role == "supervisor"))

@@ -37,17 +37,17 @@ def test_average_rating_and_dispute_rate_per_department(app, api_as) -> None:
         db.session.execute(sa.update(TicketEvent).where(TicketEvent.ticket_id == old).values(created_at=long_ago))
         db.session.commit()
         rows = {r["department"]: r for r in figures_by_department(14)}
-    assert rows["STNMT"] == {"department": "STNMT", "name_vi": rows["STNMT"]["name_vi"],
-                             "name_en": rows["STNMT"]["name_en"], "ratings": 2, "average_rating": 3.5,
+    assert rows["SNNMT"] == {"department": "SNNMT", "name_vi": rows["SNNMT"]["name_vi"],
+                             "name_en": rows["SNNMT"]["name_en"], "ratings": 2, "average_rating": 3.5,
                              "answers": 2, "disputes": 1, "dispute_rate": 0.5}
     assert (rows["SCT"]["ratings"], rows["SCT"]["average_rating"], rows["SCT"]["answers"],
             rows["SCT"]["disputes"], rows["SCT"]["dispute_rate"]) == (1, 3.0, 1, 0, 0.0)
-    assert set(rows) == {"STNMT", "SCT"}
+    assert set(rows) == {"SNNMT", "SCT"}
 
 
 def test_an_answer_counts_for_the_department_that_gave_it(app, api_as) -> None:
     # Disputed, reopened, then moved to another department: the answer and its dispute stay
-    # STNMT's; the ticket's events name the department of their moment.
+    # SNNMT's; the ticket's events name the department of their moment.
     ticket_id = _answered(api_as)
     with app.app_context():
         answer = db.session.scalar(sa.select(TicketEvent.id).where(TicketEvent.ticket_id == ticket_id,
@@ -63,9 +63,9 @@ def test_an_answer_counts_for_the_department_that_gave_it(app, api_as) -> None:
         named = dict(db.session.execute(sa.select(TicketEvent.kind, TicketEvent.department_id)
                                         .where(TicketEvent.ticket_id == ticket_id)).all())
         departments = dict(db.session.execute(sa.text("SELECT code, id FROM departments")).all())
-    assert (rows["STNMT"]["answers"], rows["STNMT"]["disputes"]) == (1, 1) and "SCT" not in rows
-    assert named["resolve"] == named["citizen_dispute"] == departments["STNMT"]
-    assert named["reassign"] == departments["SCT"] and named["created"] == departments["STNMT"]
+    assert (rows["SNNMT"]["answers"], rows["SNNMT"]["disputes"]) == (1, 1) and "SCT" not in rows
+    assert named["resolve"] == named["citizen_dispute"] == departments["SNNMT"]
+    assert named["reassign"] == departments["SCT"] and named["created"] == departments["SNNMT"]
 
 
 def test_the_supervisor_page_shows_them(app, api_as, client) -> None:

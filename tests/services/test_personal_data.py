@@ -30,7 +30,7 @@ def _filed(app, client, api_as) -> tuple[int, int]:
         ticket = db.session.scalars(sa.select(Ticket).where(Ticket.receipt_code == resp.json[0]["service_request_id"])
                                     ).one()
         ticket_id, contact_id = ticket.id, ticket.contact_id
-    for user, trigger, fields in (("operator", "assign", {"department": "STNMT"}), ("officer", "accept", {}),
+    for user, trigger, fields in (("operator", "assign", {"department": "SNNMT"}), ("officer", "accept", {}),
                                   ("officer", "resolve", {"answer": "Đã làm việc với ông Nguyễn Văn An."})):
         done = api_as(user).post(f"/api/v1/tickets/{ticket_id}/transitions", {"trigger": trigger, **fields})
         assert done.status_code == 200, done.json

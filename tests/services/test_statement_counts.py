@@ -33,7 +33,7 @@ API = [
     "/api/v1/tickets?page=4&per_page=10",
     "/api/v1/tickets?status=closed",
     "/api/v1/tickets?status=received,assigned,in_progress,awaiting_citizen",
-    "/api/v1/tickets?department=STNMT",
+    "/api/v1/tickets?department=SNNMT",
     "/api/v1/tickets?category=TN-MT&priority=normal",
     "/api/v1/tickets?channel=phone&status=resolved",
     f"/api/v1/tickets?created_from={WEEK_AGO}",

@@ -151,12 +151,12 @@ def test_breach_review_filters_and_acknowledge(app, api_as) -> None:
     assert sup.get("/api/v1/sla/breaches", query_string={"detected_from": later}).json["total"] == 0
     # Department staff see only their own department's breaches.
     assert api_as("officer").get("/api/v1/sla/breaches").json["total"] == 1
-    alert_id = sup.get("/api/v1/sla/breaches?department=STNMT").json["items"][0]["id"]
+    alert_id = sup.get("/api/v1/sla/breaches?department=SNNMT").json["items"][0]["id"]
     assert sup.post(f"/api/v1/sla/breaches/{alert_id}/acknowledge", {"comment": " "}).status_code == 422
     assert api_as("head").post(f"/api/v1/sla/breaches/{alert_id}/acknowledge", {"comment": "ok"}).status_code == 403
-    resp = sup.post(f"/api/v1/sla/breaches/{alert_id}/acknowledge", {"comment": "Đã nhắc Sở TN&MT"})
+    resp = sup.post(f"/api/v1/sla/breaches/{alert_id}/acknowledge", {"comment": "Đã nhắc Sở NN&MT"})
     assert resp.status_code == 200
-    assert resp.json["acknowledged_by"] == "supervisor" and resp.json["ack_comment"] == "Đã nhắc Sở TN&MT"
+    assert resp.json["acknowledged_by"] == "supervisor" and resp.json["ack_comment"] == "Đã nhắc Sở NN&MT"
     assert sup.post(f"/api/v1/sla/breaches/{alert_id}/acknowledge", {"comment": "again"}).status_code == 409
     assert sup.get("/api/v1/sla/breaches?acknowledged=false").json["total"] == 1
     assert sup.get("/api/v1/sla/breaches?acknowledged=true").json["items"][0]["id"] == alert_id
@@ -178,12 +178,12 @@ def test_at_risk_and_summary(app, api_as) -> None:
     assert api_as("supervisor").get("/api/v1/sla/at-risk?within=P5D").status_code == 200
     assert api_as("supervisor").get("/api/v1/sla/at-risk?within=soon").status_code == 422
     rows = {r["department"]: r for r in api_as("supervisor").get("/api/v1/sla/summary").json}
-    env = rows["STNMT"]
+    env = rows["SNNMT"]
     assert (env["open"], env["at_risk"], env["breached"], env["resolved"]) == (2, 1, 0, 1)
     assert env["on_time_rate"] == 1.0
     assert env["median_time_to_accept_seconds"] is not None and env["median_time_to_resolve_seconds"] > 0
     assert rows["SCT"]["open"] == 0 and rows["SCT"]["on_time_rate"] is None
-    assert [r["department"] for r in api_as("officer").get("/api/v1/sla/summary").json] == ["STNMT"]
+    assert [r["department"] for r in api_as("officer").get("/api/v1/sla/summary").json] == ["SNNMT"]
 
 
 def test_adding_a_day_off_recomputes_open_deadlines(app, api_as) -> None:

@@ -77,8 +77,8 @@ def new_department(api, **overrides: Any):
 # -- RBAC ---------------------------------------------------------------------
 
 WRITES = [("post", "/api/v1/departments", {"code": "ZZ-X", "name_vi": "X"}),
-          ("patch", "/api/v1/departments/STNMT", {"name_en": "x"}),
-          ("post", "/api/v1/categories", {"code": "ZZ-X", "name_vi": "X", "default_department": "STNMT"}),
+          ("patch", "/api/v1/departments/SNNMT", {"name_en": "x"}),
+          ("post", "/api/v1/categories", {"code": "ZZ-X", "name_vi": "X", "default_department": "SNNMT"}),
           ("patch", "/api/v1/categories/TN-MT", {"name_en": "x"})]
 
 
@@ -96,19 +96,19 @@ def test_get_answers_keep_their_shape_and_add_fields(api_as) -> None:
     api = api_as("operator")
     cats = api.get("/api/v1/categories?q=moi+truong").json["items"]
     tnmt = next(c for c in cats if c["code"] == "TN-MT")
-    assert tnmt["department"] == {"code": "STNMT", "name_vi": "Sở Tài nguyên và Môi trường",
-                                  "name_en": "Department of Natural Resources and Environment"}
+    assert tnmt["department"] == {"code": "SNNMT", "name_vi": "Sở Nông nghiệp và Môi trường",
+                                  "name_en": "Department of Agriculture and Environment"}
     assert tnmt["level"] == "province" and tnmt["active"] is True
     depts = {d["code"]: d for d in api.get("/api/v1/departments?per_page=100").json["items"]}
-    assert depts["UBND-MYTHO"]["commune_code"] == "28261" and depts["UBND-MYTHO"]["level"] == "commune"
-    assert depts["UBND-MYTHO"]["commune_codes"] == ["28261"]
-    assert depts["STNMT"]["commune_codes"] == [] and depts["STNMT"]["active"] is True
+    assert depts["UBND-28261"]["commune_code"] == "28261" and depts["UBND-28261"]["level"] == "commune"
+    assert depts["UBND-28261"]["commune_codes"] == ["28261"]
+    assert depts["SNNMT"]["commune_codes"] == [] and depts["SNNMT"]["active"] is True
     # Deactivated ones: admins only.
     assert api.get("/api/v1/departments?include_inactive=true").status_code == 403
     assert api_as("admin").get("/api/v1/categories?include_inactive=true").status_code == 200
 
 
-PAGES = ["/admin/departments", "/admin/departments/STNMT", "/admin/categories", "/admin/categories/TN-MT"]
+PAGES = ["/admin/departments", "/admin/departments/SNNMT", "/admin/categories", "/admin/categories/TN-MT"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -172,9 +172,9 @@ def test_a_refused_department_field_is_named_and_nothing_written(app, api_as, co
 
 def test_a_taken_code_is_a_conflict_and_the_code_cannot_change(api_as, count) -> None:
     api = api_as("admin")
-    resp = new_department(api, code="STNMT")
+    resp = new_department(api, code="SNNMT")
     assert resp.status_code == 409 and list(resp.json["errors"]["json"]) == ["code"]
-    assert api.patch("/api/v1/departments/STNMT", {"code": "SOMOI"}).status_code == 422  # not a field to send
+    assert api.patch("/api/v1/departments/SNNMT", {"code": "SOMOI"}).status_code == 422  # not a field to send
     assert api.patch("/api/v1/departments/NOPE", {"name_vi": "x"}).status_code == 404
     assert api.patch("/api/v1/categories/NOPE", {"name_vi": "x"}).status_code == 404
     assert count(AuditEvent) == 0
@@ -182,20 +182,20 @@ def test_a_taken_code_is_a_conflict_and_the_code_cannot_change(api_as, count) ->
 
 def test_deactivating_a_default_department_is_refused_naming_its_categories(app, api_as, count) -> None:
     api = api_as("admin")
-    resp = api.patch("/api/v1/departments/STNMT", {"active": False, "name_vi": "Đổi tên"})
+    resp = api.patch("/api/v1/departments/SNNMT", {"active": False, "name_vi": "Đổi tên"})
     assert resp.status_code == 409
     [reason] = resp.json["errors"]["json"]["active"]
     assert "TN-MT" in reason
     with app.app_context():
-        stnmt = db.session.scalars(sa.select(Department).where(Department.code == "STNMT")).one()
-        assert stnmt.active and stnmt.name_vi == "Sở Tài nguyên và Môi trường"  # nothing partial
+        snnmt = db.session.scalars(sa.select(Department).where(Department.code == "SNNMT")).one()
+        assert snnmt.active and snnmt.name_vi == "Sở Nông nghiệp và Môi trường"  # nothing partial
     assert count(AuditEvent) == 0
     # Once its categories route elsewhere (or are inactive), it may stop.
     routed = [c["code"] for c in api.get("/api/v1/categories?per_page=100&include_inactive=1").json["items"]
-              if c["department"]["code"] == "STNMT"]
+              if c["department"]["code"] == "SNNMT"]
     for code in routed:
-        assert api.patch(f"/api/v1/categories/{code}", {"default_department": "SNNMT"}).status_code == 200
-    assert api.patch("/api/v1/departments/STNMT", {"active": False}).status_code == 200
+        assert api.patch(f"/api/v1/categories/{code}", {"default_department": "VPUBND"}).status_code == 200
+    assert api.patch("/api/v1/departments/SNNMT", {"active": False}).status_code == 200
 
 
 # -- categories through the API -----------------------------------------------
@@ -215,13 +215,18 @@ def test_a_new_category_is_offered_on_the_console_and_routes_its_tickets(app, ap
     assert 'value="ZZ-CAY-XANH"' in operator.get("/operator").get_data(as_text=True)
     found = api_as("operator").get("/api/v1/categories?q=cay+xanh").json["items"]
     assert [c["code"] for c in found] == ["ZZ-CAY-XANH"]
-    ticket = api_as("operator").post("/api/v1/tickets", ticket_payload(category="ZZ-CAY-XANH"))
+    # No commune known (none given, none named in the address): the category's default department.
+    no_commune = {"address": "12 Lê Lợi"}
+    ticket = api_as("operator").post("/api/v1/tickets", ticket_payload(category="ZZ-CAY-XANH", location=no_commune))
     assert ticket.status_code == 201, ticket.json
     assert ticket.json["department"]["code"] == "ZZ-PHONG"
+    # A commune-level category filed in phường Mỹ Tho (28261): that ward's People's Committee.
+    ticket = api_as("operator").post("/api/v1/tickets", ticket_payload(category="ZZ-CAY-XANH"))
+    assert ticket.json["department"]["code"] == "UBND-28261"
 
     # A new default department routes the very next ticket.
     assert admin.patch("/api/v1/categories/ZZ-CAY-XANH", {"default_department": "SXD"}).status_code == 200
-    ticket = api_as("operator").post("/api/v1/tickets", ticket_payload(category="ZZ-CAY-XANH"))
+    ticket = api_as("operator").post("/api/v1/tickets", ticket_payload(category="ZZ-CAY-XANH", location=no_commune))
     assert ticket.json["department"]["code"] == "SXD"
     [updated] = audit_rows(app, "category_update")
     assert updated.details == {"before": {"default_department": "ZZ-PHONG"}, "after": {"default_department": "SXD"}}
@@ -241,7 +246,7 @@ def test_a_new_category_is_offered_on_the_console_and_routes_its_tickets(app, ap
 def test_a_refused_category_field_is_named_and_nothing_written(app, api_as, count, body, field) -> None:
     admin = api_as("admin")
     assert new_department(admin, code="ZZ-OFF", active=False).status_code == 201
-    payload = {"code": "ZZ-CAT", "name_vi": "Lĩnh vực", "default_department": "STNMT", **body}
+    payload = {"code": "ZZ-CAT", "name_vi": "Lĩnh vực", "default_department": "SNNMT", **body}
     resp = admin.post("/api/v1/categories", payload)
     assert resp.status_code == 422, resp.json
     assert list(resp.json["errors"]["json"]) == [field]
@@ -287,7 +292,7 @@ def test_screen_creates_edits_and_refuses_beside_the_field(app, count) -> None:
         {"commune_codes": [], "active": False}]
 
     # The default department of TN-MT cannot stop: 409, said beside the checkbox.
-    resp = web.post("/admin/departments/STNMT", data={"name_vi": "Sở Tài nguyên và Môi trường",
+    resp = web.post("/admin/departments/SNNMT", data={"name_vi": "Sở Nông nghiệp và Môi trường",
                                                       "name_en": "x", "level": "province"})
     assert resp.status_code == 409 and "TN-MT" in resp.get_data(as_text=True)
     assert len(audit_rows(app, "department_update")) == 1
@@ -363,7 +368,7 @@ def test_the_screens_are_valid_html_and_labelled(app, lang) -> None:
 
 def test_saving_without_a_change_records_nothing(app, api_as) -> None:
     api = api_as("admin")
-    assert api.patch("/api/v1/departments/STNMT", {}).status_code == 200
-    same = {"default_department": "STNMT", "level": "province"}
+    assert api.patch("/api/v1/departments/SNNMT", {}).status_code == 200
+    same = {"default_department": "SNNMT", "level": "province"}
     assert api.patch("/api/v1/categories/TN-MT", same).status_code == 200
     assert audit_rows(app, "department_update") == [] and audit_rows(app, "category_update") == []

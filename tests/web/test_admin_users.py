@@ -237,7 +237,7 @@ def test_admin_edits_role_and_department_audited(app, users_restored) -> None:
     assert '<p class="error" id="department-msg">Vai trò này cần chọn đơn vị' in page and 'value="Tên Mới"' in page
     assert _user(app, "sua.tmp").role == "operator" and _audits(app) == []
 
-    ok = admin.post(f"/admin/users/{uid}", data={"role": "department_head", "department": "STNMT",
+    ok = admin.post(f"/admin/users/{uid}", data={"role": "department_head", "department": "SNNMT",
                                                  "full_name": "Tên Mới"})
     assert ok.status_code == 303
     user = _user(app, "sua.tmp")
@@ -245,9 +245,9 @@ def test_admin_edits_role_and_department_audited(app, users_restored) -> None:
     [row] = _audits(app)
     assert row.action == "user_update" and row.target_id == str(uid)
     assert row.details == {"before": {"full_name": "", "role": "operator", "department": None},
-                           "after": {"full_name": "Tên Mới", "role": "department_head", "department": "STNMT"}}
+                           "after": {"full_name": "Tên Mới", "role": "department_head", "department": "SNNMT"}}
     # The same values again: nothing to record.
-    admin.post(f"/admin/users/{uid}", data={"role": "department_head", "department": "STNMT", "full_name": "Tên Mới"})
+    admin.post(f"/admin/users/{uid}", data={"role": "department_head", "department": "SNNMT", "full_name": "Tên Mới"})
     assert len(_audits(app)) == 1
     # The new role counts from the user's next request.
     assert _signed_in(app, "sua.tmp", PASSWORD + "-x").get("/department").status_code == 200

@@ -63,7 +63,7 @@ class Scene:
 
 @pytest.fixture()
 def scene(app, api_as) -> Scene:
-    """One STNMT ticket in progress with a pending extension, its resolve clock warned (at risk),
+    """One SNNMT ticket in progress with a pending extension, its resolve clock warned (at risk),
     an acknowledged accept breach detected at 01:30 local today (still yesterday in UTC), and two
     missed calls at that same instant, one classified as abandoned, one not yet classified."""
     ticket = api_as("operator").post("/api/v1/tickets", ticket_payload()).json
@@ -83,9 +83,9 @@ def scene(app, api_as) -> Scene:
                                                              SlaClock.kind == "resolve")).one()
         clock.warned = True  # as the sweep leaves it: the at-risk list shows it whatever the time left
         supervisor = db.session.scalars(sa.select(User).where(User.username == "supervisor")).one()
-        stnmt = db.session.scalars(sa.select(Department).where(Department.code == "STNMT")).one()
+        snnmt = db.session.scalars(sa.select(Department).where(Department.code == "SNNMT")).one()
         db.session.add(SlaAlert(ticket_id=row.id, kind="accept", level="breach", deadline=alert_deadline,
-                                department_id=stnmt.id, detected_at=detected,
+                                department_id=snnmt.id, detected_at=detected,
                                 acknowledged_at=detected + timedelta(minutes=47), acknowledged_by_id=supervisor.id,
                                 ack_comment=FORMULA))
         db.session.add_all([Call(from_number="+84912000101", started_at=detected, disposition="abandoned"),
@@ -105,7 +105,7 @@ def test_inbox_tickets_csv(app, scene) -> None:
                       "Hạn trả lời (giờ Việt Nam)", "Tình trạng hạn", "Còn lại (giây làm việc)", "Tiêu đề"]
     [row] = [dict(zip(header, r, strict=True)) for r in table[1:]]
     assert row["Mã biên nhận"] == scene.code
-    assert (row["Trạng thái"], row["Mức độ"], row["Đơn vị"]) == ("Đang xử lý", "Bình thường", "STNMT")
+    assert (row["Trạng thái"], row["Mức độ"], row["Đơn vị"]) == ("Đang xử lý", "Bình thường", "SNNMT")
     assert row["Tình trạng hạn"] in {"Đúng hạn", "Sắp quá hạn"}  # warned: "at risk" only once close
     assert row["Thời điểm tạo (giờ Việt Nam)"] == _local(scene.created_at)
     assert row["Hạn trả lời (giờ Việt Nam)"] == _local(scene.resolve_deadline)
@@ -120,7 +120,7 @@ def test_inbox_tickets_csv(app, scene) -> None:
 def test_supervisor_counts_csv(app, scene) -> None:
     header, *rows = _table(_signed_in(app, "supervisor").get("/supervisor?csv=counts"))
     assert header == ["Đơn vị", "Đang xử lý", "Tổng", "Đang mở (mọi thời gian)"]  # statuses by their labels
-    assert rows == [["STNMT", "1", "1", "1"]]
+    assert rows == [["SNNMT", "1", "1", "1"]]
     en, *_ = _table(_signed_in(app, "supervisor", english=True).get("/supervisor?csv=counts"))
     assert en == ["Department", "In progress", "Total", "Open (any age)"]
 
@@ -130,7 +130,7 @@ def test_supervisor_at_risk_csv(app, scene) -> None:
     [row] = [r for r in rows if r["Loại hạn"] == "Trả lời"]
     assert list(row) == ["Mã biên nhận", "Loại hạn", "Hạn (giờ Việt Nam)", "Còn lại (giây làm việc)", "Đơn vị",
                          "Lĩnh vực", "Trạng thái"]
-    assert (row["Mã biên nhận"], row["Trạng thái"], row["Đơn vị"]) == (scene.code, "Đang xử lý", "STNMT")
+    assert (row["Mã biên nhận"], row["Trạng thái"], row["Đơn vị"]) == (scene.code, "Đang xử lý", "SNNMT")
     assert row["Hạn (giờ Việt Nam)"] == _local(scene.resolve_due)
     assert int(row["Còn lại (giây làm việc)"]) > 0
     en = _rows(_signed_in(app, "supervisor", english=True).get("/supervisor?csv=at_risk"))
@@ -143,7 +143,7 @@ def test_supervisor_breaches_csv(app, scene) -> None:
     assert list(row) == ["Mã vi phạm", "Mã biên nhận", "Loại hạn", "Hạn (giờ Việt Nam)",
                          "Thời điểm phát hiện (giờ Việt Nam)", "Đơn vị", "Lĩnh vực",
                          "Thời điểm xác nhận (giờ Việt Nam)", "Người xác nhận", "Ghi nhận"]
-    assert (row["Mã biên nhận"], row["Loại hạn"], row["Đơn vị"]) == (scene.code, "Tiếp nhận", "STNMT")
+    assert (row["Mã biên nhận"], row["Loại hạn"], row["Đơn vị"]) == (scene.code, "Tiếp nhận", "SNNMT")
     assert row["Hạn (giờ Việt Nam)"] == _local(scene.alert_deadline)
     assert row["Thời điểm phát hiện (giờ Việt Nam)"] == f"{scene.local_today.isoformat()} 01:30:00"
     assert row["Thời điểm xác nhận (giờ Việt Nam)"] == _local(scene.acknowledged_at)
@@ -157,11 +157,11 @@ def test_supervisor_breaches_csv(app, scene) -> None:
 def test_supervisor_trend_csv_by_local_day(app, scene) -> None:
     header, *rows = _table(_signed_in(app, "supervisor").get("/supervisor?csv=trend&days=7"))
     assert header == ["Đơn vị", "Ngày", "Số vi phạm", "Tỷ lệ trả lời đúng hạn (%)"]
-    stnmt = {day: (n, rate) for dept, day, n, rate in rows if dept == "STNMT"}
-    assert len(stnmt) == 7
+    snnmt = {day: (n, rate) for dept, day, n, rate in rows if dept == "SNNMT"}
+    assert len(snnmt) == 7
     # Detected at 01:30 local time: today in Vietnam, although it was still yesterday in UTC.
-    assert stnmt[scene.local_today.isoformat()] == ("1", "")  # nothing answered: no rate
-    assert stnmt[(scene.local_today - timedelta(days=1)).isoformat()] == ("0", "")
+    assert snnmt[scene.local_today.isoformat()] == ("1", "")  # nothing answered: no rate
+    assert snnmt[(scene.local_today - timedelta(days=1)).isoformat()] == ("0", "")
     en, *_ = _table(_signed_in(app, "supervisor", english=True).get("/supervisor?csv=trend&days=7"))
     assert en == ["Department", "Day", "Breaches", "Answered on time (%)"]
 
@@ -174,7 +174,7 @@ def test_supervisor_trend_rate_is_a_percentage(app, api_as) -> None:
         assert resp.status_code == 200, resp.json
     rows = _table(_signed_in(app, "supervisor").get("/supervisor?csv=trend&days=7"))[1:]
     today = datetime.now(VN).date().isoformat()
-    assert [r for r in rows if r[:2] == ["STNMT", today]] == [["STNMT", today, "0", "100.0"]]
+    assert [r for r in rows if r[:2] == ["SNNMT", today]] == [["SNNMT", today, "0", "100.0"]]
 
 
 def test_supervisor_calls_csv_by_local_day(app, scene) -> None:

@@ -91,7 +91,7 @@ def test_the_citizen_rates_then_disputes_the_answer_on_a_phone(app, api_as, new_
     boss = new_page()
     login(boss, "supervisor")
     figures = boss.locator("section[aria-labelledby=fbk-h] tbody tr").first.inner_text()
-    assert "Sở Tài nguyên" in figures or "STNMT" in figures
+    assert "Sở Nông nghiệp" in figures or "SNNMT" in figures
     assert re.search(r"4(\.0)?\s+1\s+1\s+1\s+100(\.0)?%", figures), figures
 
 

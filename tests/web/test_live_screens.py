@@ -107,7 +107,7 @@ def test_an_assignment_refreshes_the_inbox_and_the_supervisors_figures(app, api_
     code = ticket["receipt_code"]
     inbox.wait_for_selector(f"text={code[:5]}-{code[5:]}", timeout=4000)  # no reload by anyone
     assert inbox.locator("[data-live-refresh=inbox].live-updated").count() == 1
-    board.wait_for_function("() => document.querySelector('[data-live-refresh=counts]').innerText.includes('STNMT')",
+    board.wait_for_function("() => document.querySelector('[data-live-refresh=counts]').innerText.includes('SNNMT')",
                             timeout=4000)
     assert board.inner_text("[data-live-refresh=counts]") != before
     shoot(inbox, "live-inbox")

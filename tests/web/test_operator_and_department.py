@@ -30,7 +30,7 @@ def test_operator_logs_a_call_into_a_ticket_by_keyboard_and_the_department_resol
     assert page.evaluate("document.activeElement.id") == "category-search"
     page.keyboard.type("moi truong")
     assert page.locator("#category").input_value() == "TN-MT"
-    assert page.locator("#department").input_value() == "STNMT"  # default from the category
+    assert page.locator("#department").input_value() == "SNNMT"  # default from the category
     page.keyboard.press("Enter")  # -> the category list
     for _ in range(3):  # department, priority, description
         page.keyboard.press("Tab")
@@ -43,7 +43,7 @@ def test_operator_logs_a_call_into_a_ticket_by_keyboard_and_the_department_resol
     shoot(page, "operator-receipt")
     with app.app_context():
         ticket = db.session.scalar(sa.select(Ticket).where(Ticket.receipt_code == code))
-        assert ticket.status == "assigned" and ticket.department.code == "STNMT"
+        assert ticket.status == "assigned" and ticket.department.code == "SNNMT"
         assert ticket.contact.phone == "+84912345678" and len(ticket.calls) == 1
         assert ticket.calls[0].duration_seconds is not None
     # The missed call is on the call-back list; marking it done takes it off.
@@ -96,7 +96,7 @@ def test_operator_form_keeps_what_was_typed_and_shows_errors_in_place(new_page) 
 
 
 def test_department_cannot_open_another_departments_ticket(api_as, new_page) -> None:
-    ticket = api_as("operator").post("/api/v1/tickets", ticket_payload()).json  # STNMT
+    ticket = api_as("operator").post("/api/v1/tickets", ticket_payload()).json  # SNNMT
     page = new_page()
     login(page, "officer_ct")  # SCT
     resp = page.goto(f"/tickets/{ticket['id']}")

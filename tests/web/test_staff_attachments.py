@@ -41,7 +41,7 @@ def _signed_in(app: Flask, username: str) -> Any:
 
 
 def _open311_ticket(app: Flask, client: Any, api_as: Any, assign: bool = True) -> tuple[int, str]:
-    """A ticket filed by the citizen's app with one photo of theirs; assigned to STNMT."""
+    """A ticket filed by the citizen's app with one photo of theirs; assigned to SNNMT."""
     data = {**form(), "api_key": new_key(app, f"app-{uuid.uuid4().hex[:8]}"),
             "media": (io.BytesIO(image_bytes("JPEG")), "citizen.jpg")}
     resp = client.post(f"{BASE}/requests.json", data=data)
@@ -51,7 +51,7 @@ def _open311_ticket(app: Flask, client: Any, api_as: Any, assign: bool = True) -
         ticket_id = db.session.scalars(sa.select(Ticket.id).where(Ticket.receipt_code == code)).one()
     if assign:
         done = api_as("operator").post(f"/api/v1/tickets/{ticket_id}/transitions",
-                                       {"trigger": "assign", "department": "STNMT"})
+                                       {"trigger": "assign", "department": "SNNMT"})
         assert done.status_code == 200, done.json
     return ticket_id, code
 
@@ -133,17 +133,17 @@ def test_a_photo_is_stored_without_exif_listed_served_to_staff_and_never_public(
 def test_a_pdf_is_stored_unchanged_and_downloaded_as_an_attachment(app, client, api_as) -> None:
     ticket_id, _code = _open311_ticket(app, client, api_as)
     officer = _signed_in(app, "officer")
-    resp = _upload(officer, ticket_id, PDF_BYTES, "Công văn trả lời số 12/STNMT.pdf", "application/pdf")
+    resp = _upload(officer, ticket_id, PDF_BYTES, "Công văn trả lời số 12/SNNMT.pdf", "application/pdf")
     assert resp.status_code == 302
     [row] = _staff_rows(app)
-    assert row.content_type == "application/pdf" and row.filename == "STNMT.pdf"  # the last path part only
+    assert row.content_type == "application/pdf" and row.filename == "SNNMT.pdf"  # the last path part only
     assert (row.storage_key or "").endswith(".pdf")
     html = officer.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert f'href="/tickets/{ticket_id}/attachments/{row.id}"' in html and "STNMT.pdf" in html
+    assert f'href="/tickets/{ticket_id}/attachments/{row.id}"' in html and "SNNMT.pdf" in html
     got = officer.get(f"/tickets/{ticket_id}/attachments/{row.id}")
     assert got.status_code == 200 and got.data == PDF_BYTES
     assert got.headers["Content-Type"] == "application/pdf"
-    assert got.headers["Content-Disposition"] == "attachment; filename=STNMT.pdf"
+    assert got.headers["Content-Disposition"] == "attachment; filename=SNNMT.pdf"
     assert got.headers["Cache-Control"] == "private, no-store"
     assert got.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get(f"/media/{row.storage_key}").status_code == 404

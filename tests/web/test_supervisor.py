@@ -47,7 +47,7 @@ def test_supervisor_sees_the_breach_acknowledges_it_and_approves_an_extension(ap
     assert page.url.endswith("/supervisor")
     row = page.locator("tr.breached", has_text=code[:5])
     assert row.count() == 1
-    assert "STNMT" in page.inner_text("#counts-h + div")
+    assert "SNNMT" in page.inner_text("#counts-h + div")
     assert page.locator(".trend svg rect").count() >= 1  # the breach is on the chart
     shoot(page, "supervisor-dashboard")
 
@@ -56,14 +56,14 @@ def test_supervisor_sees_the_breach_acknowledges_it_and_approves_an_extension(ap
         row.get_by_label("Ghi nhận").press("Enter")
     assert page.locator("tr.breached .error").is_visible()
     row = page.locator("tr.breached", has_text=code[:5])
-    row.get_by_label("Ghi nhận").fill("Đã nhắc Sở TN&MT")
+    row.get_by_label("Ghi nhận").fill("Đã nhắc Sở NN&MT")
     with page.expect_navigation():
         row.get_by_label("Ghi nhận").press("Enter")
     assert "Đã xác nhận vi phạm" in page.inner_text(".flash")
-    assert "Đã nhắc Sở TN&MT" in page.inner_text("tr.breached")
+    assert "Đã nhắc Sở NN&MT" in page.inner_text("tr.breached")
     with app.app_context():
         assert db.session.scalar(sa.select(SlaAlert.ack_comment).where(SlaAlert.level == "breach")) \
-            == "Đã nhắc Sở TN&MT"
+            == "Đã nhắc Sở NN&MT"
 
     # Approve the extension from the dashboard.
     ext_row = page.locator("#ext-h + table tbody tr", has_text=code[:5])
@@ -76,4 +76,4 @@ def test_supervisor_sees_the_breach_acknowledges_it_and_approves_an_extension(ap
     # CSV export of the breach list.
     resp = page.request.get("/supervisor?csv=breaches")
     assert resp.status == 200 and resp.headers["content-type"].startswith("text/csv")
-    assert code in resp.text() and "Đã nhắc Sở TN&MT" in resp.text()
+    assert code in resp.text() and "Đã nhắc Sở NN&MT" in resp.text()

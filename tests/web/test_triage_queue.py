@@ -40,7 +40,7 @@ def test_operator_forwards_an_sms_ticket_and_a_returned_one(app, api_as, new_pag
     back = page.locator(f"#queue-{returned['id']}")
     assert "Đơn vị trả lại" in back.inner_text()
     assert "Việc của UBND phường, không phải của Sở" in back.inner_text()
-    assert "Sở Tài nguyên" in back.inner_text()  # the department that sent it back, by name
+    assert "Sở Nông nghiệp" in back.inner_text()  # the department that sent it back, by name
     assert page.locator(f"#queue-{other['id']} .returned").count() == 0
     shoot(page, "triage-queue")
 
@@ -53,7 +53,7 @@ def test_operator_forwards_an_sms_ticket_and_a_returned_one(app, api_as, new_pag
     for t in (sms, returned, other):
         page.locator(f"#pick-{t['id']}").check()
     page.get_by_label("Chuyển xử lý", exact=True).check()
-    page.locator("#bulk-department").select_option("STNMT")
+    page.locator("#bulk-department").select_option("SNNMT")
     fire(api_as("supervisor"), other["id"], "reject", reason="Trùng với phản ánh đã xử lý")
     page.get_by_role("button", name="Thực hiện").click()
     page.wait_for_selector(".flash.success")
@@ -66,7 +66,7 @@ def test_operator_forwards_an_sms_ticket_and_a_returned_one(app, api_as, new_pag
     with app.app_context():
         for t in (sms, returned):
             ticket = db.session.get(Ticket, t["id"])
-            assert ticket.status == "assigned" and ticket.department.code == "STNMT"
+            assert ticket.status == "assigned" and ticket.department.code == "SNNMT"
             forward = db.session.scalars(sa.select(SlaClock).where(
                 SlaClock.ticket_id == t["id"], SlaClock.kind == sla.FORWARD)).one()
             assert forward.stopped_at is not None and forward.stop_reason == "assigned"
