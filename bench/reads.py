@@ -180,6 +180,10 @@ class Client:
         self.port, self.timeout = port, timeout
         self.headers: dict[str, dict[str, str]] = {}
 
+    def add_public(self) -> None:
+        """No login (the published answers)."""
+        self.headers["public"] = {"Accept": "application/json"}
+
     def add_token(self, user: str, token: str) -> None:
         self.headers[f"token:{user}"] = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
 
@@ -463,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         server = Server("app", argv_g, server_env, ROOT, log_path, port).__enter__()
         server.wait_ready("/readyz")
         client = Client(port, client_timeout)
+        client.add_public()
         for user, token in tokens.items():
             client.add_token(user, token)
         for user in ("supervisor", "officer"):

@@ -10,7 +10,8 @@ Every row goes into the app's real tables, written by ``INSERT ... SELECT`` over
    or reject / merge), then the state every ticket has reached *now*, which gives the status
    mix (most closed, some answered, a few percent open, a share of them stuck and overdue);
 2. from the plan: contacts (Vietnamese names and mobile numbers), tickets (Vietnamese
-   descriptions, communes of the province from ``vietnam-provinces``), calls and their links,
+   descriptions, communes of the province from ``vietnam-provinces``; ``PUBLISHED_SHARE`` of the
+   answered ones published, never a confidential one), calls and their links,
    SLA alerts, pending extension requests, the history events (in time order), SLA clocks,
    staff notices and the outbound SMS of every notifying event;
 3. sequences moved past the explicit ids, staging dropped, ``ANALYZE``.
@@ -68,6 +69,9 @@ PHONE_PREFIXES = ["90", "91", "93", "94", "96", "97", "98", "32", "33", "34", "3
 OPERATORS = 12  # bench operators besides the demo one
 CONTACTS_PER_TICKET = 0.55  # distinct callers: repeat callers share a contact
 WALL_FACTOR = 4.2  # working hours -> wall time: 24/8 h a day x 7/5 days a week
+# Answered (resolved or closed) tickets whose answer the department published (tickets.published,
+# the published answers page); never a confidential one.
+PUBLISHED_SHARE = 0.4
 STAGING = ("bench_plan0", "bench_plan", "bench_terms", "bench_phrases", "bench_calls")
 # The app's tables the history fills; their plain indexes are dropped for the load and rebuilt after
 # (a sorted CREATE INDEX is several times cheaper than millions of random-order insertions).
@@ -117,6 +121,13 @@ def phone_function() -> str:
             f"|| lpad(((($1 / {k}) * 7777777 + 1234567) % 10000000)::text, 7, '0') $f$")
 
 
+def draw_function() -> str:
+    """SQL function: (purpose, id) -> a fixed draw in [0, 1) from md5, so that a new draw leaves the
+    ``random()`` sequence of every other column (and so the rest of the history) as it was."""
+    return ("CREATE FUNCTION pg_temp.bench_draw(text, bigint) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+            "AS $f$ SELECT ('x' || substr(md5('bench-' || $1 || '-' || $2), 1, 12))::bit(48)::bigint / 2.0 ^ 48 $f$")
+
+
 def _lower_bounds(weights: list[int]) -> list[float]:
     """Cumulative lower bounds for width_bucket(): bucket k holds [lb[k-1], lb[k])."""
     total, acc, out = sum(weights), 0, []
@@ -160,7 +171,7 @@ class HistoryBuilder:
         for stmt in ("SET session_replication_role = replica", "SET synchronous_commit = off",
                      "SET work_mem = '256MB'", "SET maintenance_work_mem = '512MB'", "SET TimeZone = 'UTC'",
                      "SET max_parallel_workers_per_gather = 0",  # random() draws stay in one process: repeatable
-                     receipt_function(), phone_function()):
+                     receipt_function(), phone_function(), draw_function()):
             self.conn.execute(stmt)  # type: ignore[arg-type]  # fixed text built above
         self.conn.execute("SELECT setseed(%s)", (seed,))
 
@@ -324,7 +335,7 @@ class HistoryBuilder:
         p = {**self.params, "ops": ops, "nops": len(ops), "officers": officers, "heads": heads,
              "m": max(1, round(self.n * CONTACTS_PER_TICKET)), "open": list(OPEN_VALUES),
              "auto_close": f"{int(Config.AUTO_CLOSE_AFTER_DAYS)} days", "answers": tx.ANSWERS,
-             "reasons": tx.REJECT_REASONS}
+             "reasons": tx.REJECT_REASONS, "rare_answer": tx.RARE_ANSWER, "rare_share": tx.RARE_ANSWER_SHARE}
         # b: the planned timeline; s: the state reached now; outer: effective times and clocks.
         self._run("plan", """
             CREATE UNLOGGED TABLE bench_plan AS
@@ -346,7 +357,9 @@ class HistoryBuilder:
                         WHEN s.status IN ('rejected', 'duplicate') THEN s.final_at END AS r_stop,
                    s.e_assigned + make_interval(secs => s.accept_s * s.f) AS a_due,
                    s.e_assigned + make_interval(secs => s.accept_s * s.f * s.warn) AS a_warn,
-                   CASE WHEN s.e_resolved IS NOT NULL THEN (%(answers)s::text[])[1 + floor(s.r_close2 * 4.999)::int]
+                   CASE WHEN s.e_resolved IS NOT NULL AND pg_temp.bench_draw('answer', s.id) < %(rare_share)s
+                          THEN %(rare_answer)s
+                        WHEN s.e_resolved IS NOT NULL THEN (%(answers)s::text[])[1 + floor(s.r_close2 * 4.999)::int]
                         WHEN s.status = 'rejected' THEN (%(reasons)s::text[])[1 + floor(s.r_close2 * 2.999)::int]
                    END AS public_answer,
                    CASE WHEN s.status = 'duplicate' THEN nullif(greatest(1, s.id - 1 - floor(s.r_close * 500)::int), s.id)
@@ -486,13 +499,13 @@ class HistoryBuilder:
              # maps to one letter, so a key of a piece is the piece's characters mapped one by one):
              # translate() over every ticket's whole text took 20 s per 100k tickets.
              "street_keys": [search_key(v) for v in tx.STREETS], "name_keys": [search_key(n) for _, n in geo],
-             "closing_keys": [search_key(v) for v in tx.CLOSINGS]}
+             "closing_keys": [search_key(v) for v in tx.CLOSINGS], "published": PUBLISHED_SHARE}
         self._run("tickets", """
             INSERT INTO tickets (id, receipt_code, channel, category_id, department_id, priority, confidential, title,
                                  description, commune_code, address, lat, lng, contact_id, created_by_id, status,
                                  public_answer, accept_deadline, resolve_deadline, escalation_level, assigned_at,
                                  accepted_at, resolved_at, duplicate_of_id, closed_at, version, created_at, updated_at,
-                                 search_text)
+                                 search_text, published)
             SELECT p.id, pg_temp.bench_receipt(p.id), p.channel, p.category_id, p.department_id, p.priority,
                    (floor(p.r_text * 100000)::int %% 100) = 0, y.title, y.description, x.commune, x.addr,
                    CASE WHEN p.r_geo2 < 0.6 THEN 10.25 + 0.55 * p.r_geo END,
@@ -505,7 +518,10 @@ class HistoryBuilder:
                    -- without marks (the Vietnamese letters are all in the translate table), lower case,
                    -- single spaces; verify() compares a sample with the Python function
                    concat_ws(' ', y.title_key, y.description_key, x.addr_key, lower(pg_temp.bench_receipt(p.id)),
-                             lower(translate(nullif(ct.name, ''), %(marked)s, %(plain)s)))
+                             lower(translate(nullif(ct.name, ''), %(marked)s, %(plain)s))),
+                   -- published when answered (the resolver's decision), never a confidential ticket
+                   p.e_resolved IS NOT NULL AND (floor(p.r_text * 100000)::int %% 100) <> 0
+                     AND pg_temp.bench_draw('published', p.id) < %(published)s
             FROM bench_plan p
             LEFT JOIN contacts ct ON ct.id = p.contact_id
             JOIN bench_phrases ph ON ph.category_id = p.category_id
@@ -862,6 +878,9 @@ class HistoryBuilder:
         within("open share", sum(shares.get(s, 0) for s in OPEN_VALUES), 0.01, 0.08)
         for status in ("rejected", "duplicate"):
             within(f"{status} share", shares.get(status, 0), 0.015, 0.045)
+        pub = c["published"]  # the published answers page: a history built before tickets.published has none
+        within("published answers shown / answered tickets", pub["shown"] / max(1, pub["answered"]),
+               PUBLISHED_SHARE - 0.1, PUBLISHED_SHARE + 0.1)
 
         first, last, recent = self.conn.execute(
             "SELECT min(created_at), max(created_at), count(*) FILTER (WHERE created_at >= %s) FROM tickets",
@@ -920,6 +939,12 @@ class HistoryBuilder:
             " ELSE 'on_time' END, count(*) FROM sla_clocks WHERE stopped_at IS NULL GROUP BY 1").fetchall())
         out["alerts"] = {f"{k}/{lv}": c for k, lv, c in self.conn.execute(
             "SELECT kind, level, count(*) FROM sla_alerts GROUP BY 1, 2 ORDER BY 1, 2")}
+        shown = self.conn.execute(
+            "SELECT count(*) FILTER (WHERE published), count(*) FILTER (WHERE status IN ('resolved', 'closed')),"
+            " count(*) FILTER (WHERE published AND NOT confidential AND status IN ('resolved', 'closed')"
+            " AND public_answer IS NOT NULL), count(*) FILTER (WHERE published AND public_answer = %s) FROM tickets",
+            (tx.RARE_ANSWER,)).fetchone() or (0, 0, 0, 0)
+        out["published"] = dict(zip(("published", "answered", "shown", "rare_answer_shown"), shown, strict=True))
         size = self._scalar("SELECT pg_database_size(current_database())")
         out["database_mb"] = round(size / 2**20)
         n = max(1, out["tickets"])
@@ -950,6 +975,8 @@ class HistoryBuilder:
                 "SELECT count(*) FROM sla_clocks k WHERE k.breached AND NOT EXISTS (SELECT 1 FROM sla_alerts a"
                 " WHERE a.ticket_id = k.ticket_id AND a.kind = k.kind AND a.level = 'breach')"),
             "invalid receipt codes": "SELECT count(*) FROM tickets WHERE length(receipt_code) <> 10",
+            "published tickets confidential or never answered": (
+                "SELECT count(*) FROM tickets WHERE published AND (confidential OR resolved_at IS NULL)"),
             "events out of time order": (
                 "SELECT count(*) FROM (SELECT created_at < lag(created_at) OVER (ORDER BY id) AS back"
                 " FROM ticket_events) x WHERE back"),
@@ -971,6 +998,9 @@ def describe(built: dict[str, Any]) -> list[str]:
         "  per ticket: " + ", ".join(f"{k} {v:g}" for k, v in c["per_ticket"].items()),
         "  status: " + ", ".join(f"{s} {v:,} ({100 * v / n:.1f} %)" for s, v in c["status"].items()),
         f"  running clocks: {c['open_clocks']}; alerts: {c['alerts']}",
+        f"  published answers: {c['published']['shown']:,} shown of {c['published']['answered']:,} answered tickets "
+        f"({100 * c['published']['shown'] / max(1, c['published']['answered']):.1f} %), "
+        f"{c['published']['rare_answer_shown']:,} of them with the rare answer",
         f"  created_at: {span['first']:%Y-%m-%d %H:%M} to {span['last']:%Y-%m-%d %H:%M} UTC ({span['days']:g} days), "
         f"{span['last_30_days']:,} in the last 30 days",
         f"  search_text: {search['empty']:,} empty, {search['not_ascii']:,} not ASCII, "

@@ -29,6 +29,10 @@ from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
+from openpyxl import load_workbook
+
+from callcentre.formats.geo import communes
+from callcentre.formats.textnorm import diacritic_table, search_key
 from workflows.states import OPEN_VALUES
 
 TZ = "Asia/Ho_Chi_Minh"  # Config.DEFAULT_TIMEZONE: the dashboard's local days
@@ -91,7 +95,8 @@ class Probe:
         return self.kind == "csv"
 
 
-CONTENT_TYPES = {"json": "application/json", "html": "text/html", "csv": "text/csv"}
+CONTENT_TYPES = {"json": "application/json", "html": "text/html", "csv": "text/csv",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def parse(probe: Probe, status: int | None, content_type: str, body: bytes) -> Any:
@@ -100,6 +105,15 @@ def parse(probe: Probe, status: int | None, content_type: str, body: bytes) -> A
         raise WrongAnswer(f"HTTP {status}: {body[:120]!r}")
     if not content_type.startswith(CONTENT_TYPES[probe.kind]):
         raise WrongAnswer(f"content type {content_type!r}, expected {CONTENT_TYPES[probe.kind]}")
+    if probe.kind == "xlsx":  # every sheet's rows, by sheet title, in the workbook's order
+        try:
+            book = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+            try:
+                return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+            finally:
+                book.close()
+        except Exception as exc:  # openpyxl raises zipfile, KeyError, XML errors ... for a file it cannot read
+            raise WrongAnswer(f"not a workbook openpyxl opens: {type(exc).__name__}: {exc}") from exc
     text = body.decode("utf-8")
     if probe.kind == "json":
         return json.loads(text)
@@ -477,6 +491,197 @@ def _trend_rows(bare: Rows) -> int:
     return len(depts) * DASHBOARD_DAYS
 
 
+# ---------------------------------------------------------------- published answers, the wall, reports
+
+# services/publication.py answer_shown(): published, not confidential, answered, with an answer;
+# newest answer first (the ix_tickets_published_resolved index walked backwards).
+ANSWER_SHOWN = ("t.published AND NOT t.confidential AND t.status IN ('resolved', 'closed')"
+                " AND t.public_answer IS NOT NULL")
+ANSWER_ORDER = "t.resolved_at DESC, t.id DESC"
+# What a row shows (services/public_answers.py answer_row), and the caller's name and phone its
+# answer is redacted with.
+ANSWER_ROW = """t.id, t.receipt_code, t.status, t.commune_code, t.address, t.created_at, t.resolved_at,
+       t.public_answer, c.code, c.name_vi, c.name_en, d.code, d.name_vi, d.name_en, ct.name, ct.phone"""
+ANSWER_JOINED = JOINED  # tickets, categories, departments, contacts
+
+
+def answers_page(where: str, rare: bool = False, cap: int = COUNT_CAP) -> list[tuple[str, str]]:
+    """A page of published answers and its capped total. A common filter walks the answer order
+    and counts up to ``cap``; a rare text search (``rare``) reads its few matches once, then sorts
+    them, the count of the matches in every row (one statement: the scan is the cost)."""
+    if not rare:
+        rows = (f"SELECT {ANSWER_ROW} FROM (SELECT t.id FROM tickets t WHERE {where} ORDER BY {ANSWER_ORDER}"
+                f" LIMIT {PER_PAGE}) p {ANSWER_JOINED} ORDER BY {ANSWER_ORDER}")
+        return [("rows", rows), ("count", capped(where, cap=cap))]
+    rows = f"""
+WITH m AS MATERIALIZED (SELECT t.id, t.resolved_at FROM tickets t WHERE {where} LIMIT {cap + 1}),
+p AS (SELECT m.id FROM m ORDER BY m.resolved_at DESC, m.id DESC LIMIT {PER_PAGE})
+SELECT {ANSWER_ROW}, (SELECT count(*) FROM m) AS matches FROM p {ANSWER_JOINED} ORDER BY {ANSWER_ORDER}"""
+    return [("rows", rows)]
+
+
+def _letter_classes() -> tuple[dict[str, str], str]:
+    """Per plain letter a-z, every letter folding to it (either case, any mark); and the class of
+    anything but a letter. A bare-SQL regular expression finds a word with or without diacritics."""
+    marked, plain = diacritic_table()
+    out = {c: c + c.upper() for c in "abcdefghijklmnopqrstuvwxyz"}
+    for m, p in zip(marked, plain, strict=True):
+        if p.lower() in out:
+            out[p.lower()] += m
+    return out, "[^" + "".join(out.values()) + "]+"
+
+
+def answers_text(q: str) -> tuple[str, dict[str, Any]]:
+    """``?q=`` of the published answers: its words (letters only, no marks) in this order, anything
+    but letters between them, in the answer, the address, the category's names or the commune's
+    name; never a ticket found through its citizen's name."""
+    classes, between = _letter_classes()
+    words = re.findall("[a-z]+", search_key(re.sub(r"\d", "", q)))
+    pattern = between.join("".join(f"[{classes[ch]}]" for ch in word) for word in words)
+    found_communes = [code for code, name in communes().items() if re.search(pattern, name)]
+    where = (f"{ANSWER_SHOWN} AND (t.public_answer ~ %(pattern)s OR t.address ~ %(pattern)s"
+             " OR t.category_id IN (SELECT id FROM categories WHERE search_text LIKE %(key)s)"
+             " OR t.commune_code = ANY(%(communes)s::text[]))"
+             " AND NOT EXISTS (SELECT 1 FROM contacts n WHERE n.id = t.contact_id AND n.name ~ %(pattern)s)")
+    return where, {"pattern": pattern, "key": f"%{' '.join(words)}%", "communes": found_communes}
+
+
+def answer_list(cap: int = COUNT_CAP) -> Check:
+    """The published answers' envelope: the receipt codes in order (a row has no ticket id) and the
+    total, as the bare SQL's."""
+
+    def check(answer: Any, bare: Rows) -> Checked:
+        codes = [item["receipt_code"] for item in answer["items"]]
+        want = [r[1] for r in bare["rows"]]
+        _must_find(want, "published answers")
+        _same("receipt codes", codes, want)
+        counted = bare["count"][0][0] if "count" in bare else bare["rows"][0][-1]
+        if "count" not in bare and counted > cap:  # the bare SQL sorted a sample of the matches only
+            raise WrongAnswer(f"the rare search has over {cap:,} matches in this history: not rare here")
+        total = expected_total(counted, 0, len(codes), cap)
+        _same("total", (answer["total"], answer["total_is_estimate"]), total)
+        if any(not item["answer"] for item in answer["items"]):
+            raise WrongAnswer("a published answer without its text")
+        return Checked(len(codes), (tuple(codes), total))
+
+    return check
+
+
+IOC_DEPARTMENTS = 10  # services/ioc.py MAX_DEPARTMENTS: listed by name, the rest summed
+IOC_BREACHES = 8  # MAX_BREACHES
+IOC_RECEIVED = """SELECT t.channel, count(*) FROM tickets t
+WHERE t.created_at >= %(day_start)s AND t.created_at < %(day_end)s GROUP BY 1"""
+# Open tickets per active department, and of them those with a breached running clock and those
+# at risk (not breached, a running deadline within 4 h or warned): the SLA summary's open part.
+IOC_OPEN = f"""
+WITH o AS (SELECT t.id, t.department_id FROM tickets t WHERE t.status IN {OPEN_SQL}),
+f AS (SELECT k.ticket_id, bool_or(k.breached) AS breached,
+             bool_or(NOT k.breached AND (k.due_at <= %(until)s OR k.warned)) AS risky
+      FROM sla_clocks k WHERE k.stopped_at IS NULL GROUP BY 1)
+SELECT d.code, count(*), count(*) FILTER (WHERE NOT f.breached AND f.risky), count(*) FILTER (WHERE f.breached)
+FROM o JOIN departments d ON d.id = o.department_id LEFT JOIN f ON f.ticket_id = o.id
+WHERE d.active GROUP BY d.code"""
+
+
+def ioc_data(answer: Any, bare: Rows) -> Checked:
+    """/ioc/data: today's tickets by channel, the open/at-risk/breached totals, the departments
+    listed (most breached, then at risk, then open first) and the others summed, the latest
+    breach alerts in order. Not checked: the calls and the map. Today may hold few tickets (the
+    history ends at its build): the counts are compared whatever they are, zero included."""
+    got = {c["channel"]: c["count"] for c in answer["received"]["channels"] if c["count"]}
+    want = {channel: n for channel, n in bare["received today"]}
+    _same("today's tickets by channel", got, want)
+    _same("today's tickets", answer["received"]["total"], sum(want.values()))
+    busy = sorted((r for r in bare["open work"] if r[1]), key=lambda r: (-r[3], -r[2], -r[1], r[0]))
+    _must_find(busy, "departments with open tickets")
+    work = answer["open"]
+    _same("open, at risk, breached", (work["open"], work["at_risk"], work["breached"]),
+          tuple(sum(r[k] for r in busy) for k in (1, 2, 3)))
+    _same("departments listed", [(d["code"], d["open"], d["at_risk"], d["breached"]) for d in work["departments"]],
+          [tuple(r) for r in busy[:IOC_DEPARTMENTS]])
+    rest = busy[IOC_DEPARTMENTS:]
+    _same("other departments", tuple(work["others"][k] for k in ("departments", "open", "at_risk", "breached")),
+          (len(rest), *(sum(r[k] for r in rest) for k in (1, 2, 3))))
+    want_breaches = [r[0] for r in bare["breaches"]]
+    _must_find(want_breaches, "breaches")
+    _same("latest breach ids", [b["id"] for b in answer["breaches"]], want_breaches)
+    return Checked(len(work["departments"]) + len(answer["breaches"]))
+
+
+def ioc_now(answer: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(answer["generated_at"])
+    except (LookupError, TypeError, ValueError):
+        return None
+
+
+# Tickets received (created) and answered (resolved_at) in [start, end) per department: the two
+# figures of the report the bare SQL covers (not on time/late, overdue, working-time medians and
+# P90s, ratings, disputes, calls).
+REPORT_RECEIVED = """SELECT d.code, r.n FROM (SELECT t.department_id, count(*) AS n FROM tickets t
+WHERE t.created_at >= %(start)s AND t.created_at < %(end)s GROUP BY 1) r LEFT JOIN departments d ON d.id = r.department_id"""
+REPORT_RESOLVED = """SELECT d.code, r.n FROM (SELECT t.department_id, count(*) AS n FROM tickets t
+WHERE t.resolved_at >= %(start)s AND t.resolved_at < %(end)s GROUP BY 1) r LEFT JOIN departments d ON d.id = r.department_id"""
+REPORT_SHEETS = ["Lĩnh vực", "Đơn vị", "Kênh", "Xã, phường", "Mức độ ưu tiên", "Cuộc gọi", "Định nghĩa"]
+
+
+def _report_want(bare: Rows) -> dict[Any, tuple[int, int]]:
+    want: dict[Any, list[int]] = {}
+    for code, n in bare["received"]:
+        want.setdefault(code, [0, 0])[0] = n
+    for code, n in bare["resolved"]:
+        want.setdefault(code, [0, 0])[1] = n
+    if not any(v[0] for v in want.values()) or not any(v[1] for v in want.values()):
+        raise WrongAnswer("the bare SQL finds no ticket received or answered in the period: the history is wrong here")
+    return {k: (v[0], v[1]) for k, v in want.items()}
+
+
+def _same_per_department(got: dict[Any, tuple[int, int]], want: dict[Any, tuple[int, int]]) -> None:
+    wrong = [(k, got.get(k, (0, 0)), want.get(k, (0, 0))) for k in sorted(set(got) | set(want), key=str)
+             if got.get(k, (0, 0)) != want.get(k, (0, 0))]
+    if wrong:
+        raise WrongAnswer(f"received/answered of {len(wrong)} departments: "
+                          + "; ".join(f"{k}: app {g} ≠ bare {w}" for k, g, w in wrong[:4]))
+
+
+def report_summary(answer: Any, bare: Rows) -> Checked:
+    """The report by department: every row's received and answered (resolved) figures, and the
+    total row's, as the bare SQL's."""
+    want = _report_want(bare)
+    _same("group_by", answer["group_by"], "department")
+    got: dict[Any, tuple[int, int]] = {}
+    for row in answer["rows"]:
+        if row["key"] in got:
+            raise WrongAnswer(f"department {row['key']} twice")
+        got[row["key"]] = (row["received"], row["resolved"])
+    _same_per_department(got, want)
+    _same("total received, answered", (answer["total"]["received"], answer["total"]["resolved"]),
+          tuple(sum(v[k] for v in want.values()) for k in (0, 1)))
+    return Checked(len(answer["rows"]))
+
+
+def report_workbook(answer: Any, bare: Rows) -> Checked:
+    """The .xlsx: the sheets (one per grouping, calls, definitions), and on the department sheet
+    each row's received and answered figures and the total row's, as the bare SQL's."""
+    want = _report_want(bare)
+    _same("sheets", list(answer), REPORT_SHEETS)
+    rows = answer["Đơn vị"]
+    head = next((k for k, r in enumerate(rows) if r and r[0] == "Mã"), None)
+    if head is None:
+        raise WrongAnswer("the department sheet has no header row")
+    received, resolved = rows[head].index("Tiếp nhận"), rows[head].index("Đã trả lời")
+    body, total = rows[head + 1:-1], rows[-1]
+    got: dict[Any, tuple[int, int]] = {}
+    for r in body:
+        if r[0] in got:
+            raise WrongAnswer(f"department {r[0]} twice")
+        got[r[0]] = (r[received], r[resolved])
+    _same_per_department(got, want)
+    _same("total row", (total[1], total[received], total[resolved]),
+          ("Tổng cộng", *(sum(v[k] for v in want.values()) for k in (0, 1))))
+    return Checked(sum(len(v) for v in answer.values()))
+
+
 # ---------------------------------------------------------------- the probes
 
 
@@ -637,4 +842,72 @@ def probes(s: Sample) -> list[Probe]:
         Probe("/supervisor CSV extensions", "web:supervisor", dash("/supervisor?csv=extensions"),
               [("extensions", EXTENSIONS)], csv_rows(lambda b: [r[4] for r in b["extensions"]]), kind="csv"),
     ]
-    return out
+    return out + later_probes()
+
+
+# Published answers' searches: a word of two of the history's five answers, and one of its rare
+# answer (reads_texts.RARE_ANSWER: under SEARCH_COUNT_CAP matches up to about 1M tickets).
+COMMON_ANSWER_WORDS = "khắc phục"
+RARE_ANSWER_WORDS = "tư pháp"
+
+
+def report_period(months: int) -> Callable[[datetime], tuple[date, date]]:
+    """The last ``months`` whole local months before the current one: (first day, last day)."""
+
+    def period(now: datetime) -> tuple[date, date]:
+        this_month = now.astimezone(ZoneInfo(TZ)).date().replace(day=1)
+        y, m = divmod(this_month.year * 12 + this_month.month - 1 - months, 12)
+        return date(y, m + 1, 1), this_month - timedelta(days=1)
+
+    return period
+
+
+def later_probes() -> list[Probe]:
+    """The published answers (no login), the operations-centre wall's figures, the period reports."""
+    api = "/api/v1"
+
+    def fixed(path: str, **params: Any) -> Callable[[int, datetime], tuple[str, dict[str, Any]]]:
+        return lambda i, now: (path, params)
+
+    def text(q: str) -> tuple[Callable[[int, datetime], tuple[str, dict[str, Any]]], str]:
+        where, params = answers_text(q)
+        return fixed(f"{api}/public/answers?q={quote(q)}", **params), where
+
+    def ioc_clock(params: dict[str, Any], now: datetime) -> dict[str, Any]:
+        start = day_start(now, 1)
+        return {**params, "until": now + timedelta(hours=4), "day_start": start,
+                "day_end": datetime.combine(_local_days(now, 1)[0] + timedelta(days=1), time.min,
+                                            ZoneInfo(TZ)).astimezone(UTC)}
+
+    def report(path: str, months: int, **query: str) -> Callable[[int, datetime], tuple[str, dict[str, Any]]]:
+        def make(i: int, now: datetime) -> tuple[str, dict[str, Any]]:
+            first, last = report_period(months)(now)
+            bounds = [datetime.combine(d, time.min, ZoneInfo(TZ)).astimezone(UTC)
+                      for d in (first, last + timedelta(days=1))]
+            q = urlencode({"from": first.isoformat(), "to": last.isoformat(), **query})
+            return f"{api}/reports/{path}?{q}", {"start": bounds[0], "end": bounds[1]}
+        return make
+
+    common, common_where = text(COMMON_ANSWER_WORDS)
+    rare, rare_where = text(RARE_ANSWER_WORDS)
+    report_bare = [("received", REPORT_RECEIVED), ("resolved", REPORT_RESOLVED)]
+    return [
+        Probe("public/answers page 1", "public", fixed(f"{api}/public/answers"), answers_page(ANSWER_SHOWN),
+              answer_list()),
+        Probe(f"public/answers ?q={COMMON_ANSWER_WORDS}", "public", common,
+              answers_page(common_where, cap=SEARCH_COUNT_CAP), answer_list(SEARCH_COUNT_CAP)),
+        Probe(f"public/answers ?q={RARE_ANSWER_WORDS} (rare)", "public", rare,
+              answers_page(rare_where, rare=True, cap=SEARCH_COUNT_CAP), answer_list(SEARCH_COUNT_CAP)),
+        Probe("public/answers ?category=DIEN", "public", fixed(f"{api}/public/answers?category=DIEN"),
+              answers_page(f"{ANSWER_SHOWN} AND t.category_id = (SELECT id FROM categories WHERE code = 'DIEN')"),
+              answer_list()),
+        Probe("/ioc/data", "web:supervisor", lambda i, now: ("/ioc/data", ioc_clock({}, now)),
+              [("received today", IOC_RECEIVED), ("open work", IOC_OPEN), ("breaches", breach_rows(IOC_BREACHES))],
+              ioc_data, at_app_clock=ioc_clock, answer_now=ioc_now),
+        Probe("reports/summary one month, by department", "token:supervisor",
+              report("summary", 1, group_by="department"), report_bare, report_summary),
+        Probe("reports/summary one year, by department", "token:supervisor",
+              report("summary", 12, group_by="department"), report_bare, report_summary),
+        Probe("reports/summary.xlsx one month", "token:supervisor", report("summary.xlsx", 1), report_bare,
+              report_workbook, kind="xlsx"),
+    ]
