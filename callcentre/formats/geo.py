@@ -1,8 +1,8 @@
 """The jurisdiction's administrative units, from `vietnam-provinces`, and finding one in an address.
 
 Only the units since 1 July 2025 (province and commune/ward): the package carries no earlier
-districts or wards, so an address written with a pre-2025 unit ("Phường 1, TP Mỹ Tho") finds
-nothing here and is routed without a commune (docs/intake.md, "Routing by place").
+districts or wards; an address written with a pre-2025 unit ("Phường 4, TP Mỹ Tho") is read by
+formats/legacy_address.py (docs/intake.md, "Routing by place").
 """
 
 from __future__ import annotations

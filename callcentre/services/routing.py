@@ -30,6 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from callcentre.core.extensions import db
 from callcentre.formats.geo import commune_exists, commune_name, communes, find_commune
+from callcentre.formats.legacy_address import find_old_commune, names_old_district
 from callcentre.formats.textnorm import search_key
 from callcentre.models import Category, Department, User
 from callcentre.models.routing import RoutingRule
@@ -68,7 +69,11 @@ def commune_of(commune_code: str | None, address: str | None) -> tuple[str | Non
     """The commune a ticket is about and whether it was found in the address (not given)."""
     if commune_code:
         return commune_code, False
-    found = find_commune(address)
+    # An address with a district is written in the units before 2025: its old ward decides (it may
+    # share a name with another ward now); else the current names, then the old ones.
+    old_first = names_old_district(address)
+    found = (find_old_commune(address) if old_first else None) or find_commune(address) or (
+        None if old_first else find_old_commune(address))
     return found, found is not None
 
 
