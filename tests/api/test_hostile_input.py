@@ -238,9 +238,10 @@ def test_a_policy_of_365_working_days_is_accepted_and_tickets_are_quick(api_as) 
     assert time.monotonic() - started < 5
 
 
-@pytest.mark.parametrize("deadline", ["9999-12-31T00:00:00+07:00", "0001-01-01T00:00:00+07:00", "+13",
-                                      (datetime.now(UTC) + timedelta(days=400)).isoformat()])
+@pytest.mark.parametrize("deadline", ["9999-12-31T00:00:00+07:00", "0001-01-01T00:00:00+07:00", "+13", "400 days"])
 def test_an_extension_more_than_a_year_ahead_is_a_422(api_as, count, deadline) -> None:
+    if deadline == "400 days":  # computed here, not at collection: a stable test id
+        deadline = (datetime.now(UTC) + timedelta(days=400)).isoformat()
     ticket = _in_progress(api_as)
     resp = api_as("head").post(f"/api/v1/tickets/{ticket['id']}/transitions",
                                {"trigger": "request_extension", "deadline": deadline, "reason": "khảo sát"})
