@@ -9,17 +9,13 @@ import csv
 import io
 from typing import Any
 
+from callcentre.formats.csv_cell import csv_cell
 from callcentre.formats.report_xlsx import COLUMNS, Column
-
-# Text starting like a formula is shown as text (the OWASP advice, as web/helpers.py csv_cell).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(col: Column | None, value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    if value is None or isinstance(value, str):
+        return csv_cell(value)
     assert col is not None
     if col.kind == "rate":
         return round(value * 100, 2)

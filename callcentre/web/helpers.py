@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from functools import wraps
@@ -30,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from callcentre.formats.csv_cell import csv_cell
 from callcentre.formats.limits import MAX_PAGE
 from callcentre.formats.receipt import display as receipt_display
 from callcentre.http.pagination import Total
@@ -215,23 +215,6 @@ def pager(page: int, per_page: int, total: Total | int) -> dict[str, Any]:
 
 def wants_csv() -> bool:
     return request.args.get("format") == "csv"
-
-
-# A cell starting with one of these is a formula to Excel/LibreOffice/Sheets ("=HYPERLINK(...)",
-# "@SUM(...)", "+cmd|..."; tab and CR hide one behind whitespace).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A signed plain number ("+84912345678", "-3600", "-1.5") computes nothing: it stays as it is.
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*")
-
-
-def csv_cell(value: Any) -> Any:
-    """A value as a CSV cell that no spreadsheet program evaluates: text that would start a
-    formula gets a leading ``'`` (shown as text, the OWASP advice). Numbers stay numbers."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
 
 
 CSV_CHUNK_ROWS = 500
