@@ -132,7 +132,7 @@ class WorkingCalendar:
                 return True
         return bool(self.hours[d.weekday()])
 
-    def _intervals(self, d: date) -> tuple[tuple[datetime, datetime], ...]:
+    def intervals(self, d: date) -> tuple[tuple[datetime, datetime], ...]:
         return _day_intervals(self, d)
 
     # ----- instants ---------------------------------------------------------
@@ -142,7 +142,7 @@ class WorkingCalendar:
         closed = 0
         while closed < MAX_CLOSED_DAYS:
             found = False
-            for a, b in self._intervals(d):
+            for a, b in self.intervals(d):
                 if b > start_utc:
                     found = True
                     yield max(a, start_utc), b
@@ -154,7 +154,7 @@ class WorkingCalendar:
         utc = _to_utc(dt)
         if self.always_open:
             return True
-        return any(a <= utc < b for a, b in self._intervals(utc.astimezone(self.zone).date()))
+        return any(a <= utc < b for a, b in self.intervals(utc.astimezone(self.zone).date()))
 
     def next_working_instant(self, dt: datetime) -> datetime:
         """``dt`` itself if it is working time, else the next opening (UTC)."""
@@ -211,7 +211,7 @@ class WorkingCalendar:
                 total += _month_working_time(self, d.year, d.month)
                 d = _month_end(d) + _DAY
                 continue
-            for a, b in self._intervals(d):
+            for a, b in self.intervals(d):
                 lo, hi = max(a, s), min(b, e)
                 if hi > lo:
                     total += hi - lo
@@ -244,7 +244,7 @@ def _month_working_time(cal: WorkingCalendar, year: int, month: int) -> timedelt
     hashable and immutable, so a changed calendar is another key)."""
     total, d = _ZERO, date(year, month, 1)
     while d.month == month:
-        total += sum((b - a for a, b in cal._intervals(d)), _ZERO)
+        total += sum((b - a for a, b in cal.intervals(d)), _ZERO)
         d += _DAY
     return total
 

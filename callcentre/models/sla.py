@@ -127,7 +127,7 @@ class SlaAlert(Model):
         UniqueConstraint("ticket_id", "kind", "level", "deadline"),
         Index("ix_sla_alerts_level_detected", "level", "detected_at"),
         # Tickets whose resolve deadline was breached: whether an answered ticket was late (the
-        # summary's and the dashboard's on-time rates, services/reports.py _late_tickets).
+        # summary's and the dashboard's on-time rates, services/reports.py late_tickets).
         Index("ix_sla_alerts_resolve_breach", "ticket_id", postgresql_where=_RESOLVE_BREACH,
               sqlite_where=_RESOLVE_BREACH),
     )

@@ -35,7 +35,7 @@ OUTCOMES = ("answered", "abandoned", "voicemail", "waiting", "callback")
 LIVE_STATUSES = ("queued", "ringing", "in-progress")
 # SQLite measures seconds through julianday(): a wait of exactly N seconds may come out a few
 # microseconds over N. PostgreSQL is exact; no real wait is this close to the limit.
-_EPSILON = 0.001
+WAIT_EPSILON = 0.001
 
 
 def _last_days(days: int) -> list[date]:
@@ -44,7 +44,7 @@ def _last_days(days: int) -> list[date]:
     return [today - timedelta(days=i) for i in range(days - 1, -1, -1)]
 
 
-def _outcome() -> ColumnElement[str]:
+def call_outcome() -> ColumnElement[str]:
     # CASE takes the first condition that is true; a NULL comparison is not, so it falls through.
     return case(
         (Call.direction != "inbound", "callback"),
@@ -65,11 +65,11 @@ def call_figures(days: int) -> dict[str, Any]:
     level = int(current_app.config["SERVICE_LEVEL_SECONDS"])
     day_list = _last_days(days)
     starts = day_starts(day_list, ZoneInfo(current_app.config["DEFAULT_TIMEZONE"]))
-    started_day, outcome = day_index(Call.started_at, starts), _outcome()
+    started_day, outcome = day_index(Call.started_at, starts), call_outcome()
     wait = seconds_between(Call.answered_at, Call.started_at)
     stmt = (
         select(started_day, outcome, func.count(), func.sum(Call.duration_seconds), func.count(Call.duration_seconds),
-               func.sum(wait), func.sum(case((wait <= level + _EPSILON, 1), else_=0)),
+               func.sum(wait), func.sum(case((wait <= level + WAIT_EPSILON, 1), else_=0)),
                func.sum(case((Call.disposition == Disposition.CALLBACK_DONE.value, 1), else_=0)))
         .where(Call.started_at >= starts[0])
         .group_by(started_day, outcome)

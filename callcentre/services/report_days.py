@@ -80,7 +80,7 @@ def _day_spans(cal: WorkingCalendar, d: date) -> list[tuple[datetime, datetime]]
         zone = cal.zone
         return [(datetime.combine(d, time.min, zone).astimezone(UTC),
                  datetime.combine(d + timedelta(days=1), time.min, zone).astimezone(UTC))]
-    return list(cal._intervals(d))  # the calendar's own cached intervals (UTC, half-open)
+    return list(cal.intervals(d))  # the calendar's own cached intervals (UTC, half-open)
 
 
 @dataclass

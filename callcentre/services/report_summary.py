@@ -25,10 +25,10 @@ from sqlalchemy.orm import QueryableAttribute, aliased
 from callcentre.core.extensions import db
 from callcentre.formats import geo
 from callcentre.models import Call, Category, Department, Ticket, TicketEvent, TicketFeedback
-from callcentre.services.call_figures import _EPSILON, _outcome
+from callcentre.services.call_figures import WAIT_EPSILON, call_outcome
 from callcentre.services.report_days import WorkingDays, day_number, fixed_offset, local_day
 from callcentre.services.report_sql import has_median_aggregate, seconds_between
-from callcentre.services.reports import _late_tickets
+from callcentre.services.reports import late_tickets
 from callcentre.sla.calendars import load_calendar
 from workflows.states import OPEN_VALUES, Status
 
@@ -122,7 +122,7 @@ def _answered_rows(group: str | None, start: datetime, end: datetime, days: Work
     resolved, on_resolved, w_resolved = days.at(Ticket.resolved_at, "wd_resolved")
     assigned, on_assigned, w_assigned = days.at(Ticket.assigned_at, "wd_assigned")
     accepted, on_accepted, w_accepted = days.at(Ticket.accepted_at, "wd_accepted")
-    late = _late_tickets()
+    late = late_tickets()
     return (select(_key(group).label("grp"), late.c.ticket_id.label("late"),
                    (w_resolved - w_created).label("resolve_s"), (w_accepted - w_assigned).label("accept_s"))
             .select_from(Ticket)
@@ -294,11 +294,11 @@ def calls(period: Period) -> dict[str, Any]:
     start, end = period.bounds(local)
     level = int(current_app.config["SERVICE_LEVEL_SECONDS"])
     day = local_day(Call.started_at, local, fixed_offset(local, period.start))
-    outcome, wait = _outcome(), seconds_between(Call.answered_at, Call.started_at)
+    outcome, wait = call_outcome(), seconds_between(Call.answered_at, Call.started_at)
     sub = (select(day.label("day"), outcome.label("outcome"), Call.duration_seconds.label("talk"),
                   wait.label("wait")).where(Call.started_at >= start, Call.started_at < end).subquery())
     stmt = (select(sub.c.day, sub.c.outcome, func.count(), func.sum(sub.c.talk), func.count(sub.c.talk),
-                   func.sum(sub.c.wait), func.sum(case((sub.c.wait <= level + _EPSILON, 1), else_=0)))
+                   func.sum(sub.c.wait), func.sum(case((sub.c.wait <= level + WAIT_EPSILON, 1), else_=0)))
             .group_by(sub.c.day, sub.c.outcome))
     first = day_number(period.start)
     per_day = [_call_row(period.start + timedelta(days=i)) for i in range(period.days)]

@@ -44,7 +44,7 @@ def _last_days(days: int) -> list[date]:
     return [today - timedelta(days=i) for i in range(days - 1, -1, -1)]
 
 
-def _late_tickets() -> Subquery:
+def late_tickets() -> Subquery:
     """The tickets whose resolve deadline was breached (an alert was recorded), each once (a
     deadline extended and missed again has two alerts): outer-join it to tickets, and
     ``count(late.c.ticket_id)`` counts the late ones. Read from the partial index
@@ -122,7 +122,7 @@ def _resolved_figures(start: datetime, end: datetime) -> tuple[dict[Any, tuple[i
     in_period = (Ticket.resolved_at.is_not(None), Ticket.resolved_at >= start, Ticket.resolved_at <= end)
     to_resolve_s = seconds_between(Ticket.resolved_at, Ticket.created_at)
     to_accept_s = seconds_between(Ticket.accepted_at, Ticket.assigned_at)  # NULL unless both are set
-    late = _late_tickets()
+    late = late_tickets()
     per_department = (select(Ticket.department_id, func.count(), func.count(late.c.ticket_id))
                       .outerjoin(late, late.c.ticket_id == Ticket.id).where(*in_period)
                       .group_by(Ticket.department_id))
@@ -188,7 +188,7 @@ def breach_trend(days: int) -> dict[str, Any]:
         breaches.setdefault(codes.get(dept_id, "—"), [0] * days)[i] += n
     answered: dict[str, list[list[int]]] = {}  # per day: [on time, all]
     resolved_day = day_index(Ticket.resolved_at, starts)
-    late = _late_tickets()
+    late = late_tickets()
     for dept_id, i, n, n_late in db.session.execute(
             select(Ticket.department_id, resolved_day, func.count(), func.count(late.c.ticket_id))
             .outerjoin(late, late.c.ticket_id == Ticket.id)

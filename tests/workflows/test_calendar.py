@@ -236,7 +236,7 @@ def _day_by_day(cal: WorkingCalendar, start: datetime, end: datetime) -> timedel
     s, e = start.astimezone(UTC), end.astimezone(UTC)
     total, d = timedelta(0), s.astimezone(cal.zone).date()
     while d <= e.astimezone(cal.zone).date():
-        for a, b in cal._intervals(d):
+        for a, b in cal.intervals(d):
             total += max(timedelta(0), min(b, e) - max(a, s))
         d += timedelta(days=1)
     return total
